@@ -1,0 +1,85 @@
+"""The one place that produces signed or hashed bytes.
+
+Every payload is RFC 8785 canonical JSON (via ``rfc8785``) prefixed by a domain-separation tag and a
+newline, so a signature or hash made for one kind of payload can never be taken for another. Strings
+must already be NFC and floats are refused: signed bytes must mean one thing forever.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from enum import StrEnum
+from typing import Any
+
+import rfc8785
+
+from parley.errors import InvalidInputError
+
+JsonValue = None | bool | int | str | list["JsonValue"] | dict[str, "JsonValue"]
+"""What may appear in a canonical payload: no floats, ever."""
+
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+class Tag(StrEnum):
+    """Domain-separation tags, one per kind of signed or hashed payload."""
+
+    TEXT = "parley/v1/text"
+    CHARTER = "parley/v1/charter"
+    EVENT = "parley/v1/event"
+    BODY = "parley/v1/body"
+    LOGIN = "parley/v1/login"
+    BUNDLE = "parley/v1/bundle"
+
+
+def canonical_json(value: JsonValue) -> bytes:
+    """RFC 8785 bytes of ``value``; raises InvalidInputError on floats, big ints or non-NFC text."""
+    _check(value, "$")
+    try:
+        return rfc8785.dumps(value)
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        raise InvalidInputError(f"cannot canonicalize value: {exc}") from exc
+
+
+def tagged(tag: Tag, value: JsonValue) -> bytes:
+    """The exact bytes that are signed or hashed for a payload of kind ``tag``."""
+    return tag.value.encode("ascii") + b"\n" + canonical_json(value)
+
+
+def digest(tag: Tag, value: JsonValue) -> bytes:
+    """SHA-256 of the tagged canonical bytes."""
+    return hashlib.sha256(tagged(tag, value)).digest()
+
+
+def hex_digest(tag: Tag, value: JsonValue) -> str:
+    """Lowercase hex SHA-256 of the tagged canonical bytes."""
+    return digest(tag, value).hex()
+
+
+def _check(value: Any, path: str) -> None:
+    """Refuse what canonical JSON cannot carry unambiguously."""
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise InvalidInputError(f"{path}: integer {value} is outside the safe range ±2^53-1")
+        return
+    if isinstance(value, float):
+        raise InvalidInputError(f"{path}: floats are not allowed in signed data, found {value!r}")
+    if isinstance(value, str):
+        if not unicodedata.is_normalized("NFC", value):
+            raise InvalidInputError(f"{path}: text must be Unicode NFC")
+        return
+    if isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            _check(item, f"{path}[{i}]")
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise InvalidInputError(f"{path}: object keys must be strings, found {key!r}")
+            _check(key, path)
+            _check(item, f"{path}.{key}")
+        return
+    raise InvalidInputError(f"{path}: {type(value).__name__} cannot appear in signed data")
