@@ -364,10 +364,10 @@ def _check_body(body: tuple[Inline, ...], where: str, *, in_option: bool = False
             _check_words(item.text, f"{where}: bracket", allow_newline=False)
             _check_edges(item.text, f"{where}: bracket")
             _check_codes(item.holders, f"{where}: bracket holder")
-        elif isinstance(item, Options) and not in_option:
-            _check_options(item, where)
+        elif in_option:
+            raise InvalidInputError(f"{where}: options cannot nest inside an option")
         else:
-            raise InvalidInputError(f"{where}: {type(item).__name__} cannot appear here")
+            _check_options(item, where)
         previous = item
     if body:
         first, last = body[0], body[-1]
