@@ -1,0 +1,1 @@
+"""Reproducible benchmarks against named peers; `make bench` writes docs/benchmarks.md."""
