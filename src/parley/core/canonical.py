@@ -8,6 +8,7 @@ must already be NFC and floats are refused: signed bytes must mean one thing for
 from __future__ import annotations
 
 import hashlib
+import json
 import unicodedata
 from enum import StrEnum
 from typing import Any
@@ -34,12 +35,27 @@ class Tag(StrEnum):
 
 
 def canonical_json(value: JsonValue) -> bytes:
-    """RFC 8785 bytes of ``value``; raises InvalidInputError on floats, big ints or non-NFC text."""
-    _check(value, "$")
+    """RFC 8785 bytes of ``value``; raises InvalidInputError on floats, big ints or non-NFC text.
+
+    When every object key is ASCII (all of Parley's schemas), the standard library's sorted,
+    compact, non-ASCII-preserving JSON is byte-identical to RFC 8785 for the values allowed here
+    (no floats) and much faster; ``tests/core/test_canonical.py`` proves the two agree.
+    """
+    ascii_keys = _check(value, "$")
     try:
+        if ascii_keys:
+            return json.dumps(
+                value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+            ).encode("utf-8")
         return rfc8785.dumps(value)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
         raise InvalidInputError(f"cannot canonicalize value: {exc}") from exc
+
+
+def reference_json(value: JsonValue) -> bytes:
+    """RFC 8785 bytes from the ``rfc8785`` package alone (the reference for the fast path)."""
+    _check(value, "$")
+    return rfc8785.dumps(value)
 
 
 def tagged(tag: Tag, value: JsonValue) -> bytes:
@@ -57,29 +73,43 @@ def hex_digest(tag: Tag, value: JsonValue) -> str:
     return digest(tag, value).hex()
 
 
-def _check(value: Any, path: str) -> None:
-    """Refuse what canonical JSON cannot carry unambiguously."""
+def _check(value: Any, path: str) -> bool:
+    """Refuse what canonical JSON cannot carry unambiguously; True when every key is ASCII."""
     if value is None or isinstance(value, bool):
-        return
+        return True
     if isinstance(value, int):
         if abs(value) > MAX_SAFE_INTEGER:
             raise InvalidInputError(f"{path}: integer {value} is outside the safe range ±2^53-1")
-        return
+        return True
     if isinstance(value, float):
         raise InvalidInputError(f"{path}: floats are not allowed in signed data, found {value!r}")
     if isinstance(value, str):
-        if not unicodedata.is_normalized("NFC", value):
-            raise InvalidInputError(f"{path}: text must be Unicode NFC")
-        return
+        _check_string(value, path)
+        return True
     if isinstance(value, list | tuple):
+        ascii_keys = True  # check every item: no short cut past a bad value
         for i, item in enumerate(value):
-            _check(item, f"{path}[{i}]")
-        return
+            ascii_keys = _check(item, f"{path}[{i}]") and ascii_keys
+        return ascii_keys
     if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise InvalidInputError(f"{path}: object keys must be strings, found {key!r}")
-            _check(key, path)
-            _check(item, f"{path}.{key}")
-        return
+        return _check_object(value, path)
     raise InvalidInputError(f"{path}: {type(value).__name__} cannot appear in signed data")
+
+
+def _check_object(value: dict[Any, Any], path: str) -> bool:
+    ascii_keys = True
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise InvalidInputError(f"{path}: object keys must be strings, found {key!r}")
+        _check_string(key, path)
+        ascii_keys = _check(item, f"{path}.{key}") and ascii_keys and key.isascii()
+    return ascii_keys
+
+
+def _check_string(value: str, path: str) -> None:
+    if not unicodedata.is_normalized("NFC", value):
+        raise InvalidInputError(f"{path}: text must be Unicode NFC")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInputError(f"{path}: text holds an unpaired surrogate") from exc
