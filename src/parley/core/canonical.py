@@ -29,6 +29,7 @@ class Tag(StrEnum):
     TEXT = "parley/v1/text"
     CHARTER = "parley/v1/charter"
     EVENT = "parley/v1/event"
+    SIGNED_EVENT = "parley/v1/signed-event"
     BODY = "parley/v1/body"
     LOGIN = "parley/v1/login"
     BUNDLE = "parley/v1/bundle"

@@ -1,0 +1,147 @@
+"""Making moves: the body of each move, and the signed event that carries it.
+
+A client (CLI, browser, demo, test) builds a move from its own view of the state: the next event
+goes at ``state.seq`` after ``state.head``. If someone moved first, the protocol refuses it with a
+``ConflictError`` and the client rebuilds it on the new state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from parley.core import charter as charters
+from parley.core import text as text_model
+from parley.core.charter import Charter
+from parley.core.event import EventType, SignedEvent, sign_event
+from parley.core.keys import SigningKey
+from parley.core.protocol import Mode, State
+
+Body = dict[str, Any]
+
+
+def convene(charter: Charter, key: SigningKey, author: str, time: str) -> SignedEvent:
+    """The charter event that opens a negotiation (seq 0)."""
+    charters.check(charter)
+    return sign_event(
+        key, negotiation=charter.id, seq=0, prev=None, type=EventType.CHARTER,
+        author=author, time=time, body=charter.to_json(),
+    )  # fmt: skip
+
+
+def make(
+    state: State,
+    key: SigningKey,
+    author: str,
+    move: EventType,
+    body: Body,
+    time: str,
+    audience: tuple[str, ...] | None = None,
+) -> SignedEvent:
+    """Sign the next event of the negotiation in ``state``."""
+    return sign_event(
+        key, negotiation=state.negotiation, seq=state.seq, prev=state.head, type=move,
+        author=author, time=time, body=body, audience=audience,
+    )  # fmt: skip
+
+
+def join(state: State) -> Body:
+    """Join: sign the charter's hash."""
+    return {"charter": state.negotiation}
+
+
+def version_body(text: text_model.Text) -> Body:
+    """The fields every move that publishes a version carries."""
+    return {"version": text_model.version_hash(text), "text": text_model.to_json(text)}
+
+
+def propose(text: text_model.Text, parents: tuple[str, ...] = ()) -> Body:
+    """Publish a version (its parents are the versions it was drafted from)."""
+    return {**version_body(text), "parents": list(parents)}
+
+
+def send(version: str, to: list[str], deadline: str | None = None) -> Body:
+    """Send a version for review to ``to``; the disclosure record."""
+    body: Body = {"version": version, "to": sorted(to)}
+    if deadline is not None:
+        body["deadline"] = deadline
+    return body
+
+
+def amend(base: str, text: text_model.Text, note: str = "") -> Body:
+    """Return an amended version against ``base``."""
+    body = {**version_body(text), "base": base}
+    if note:
+        body["note"] = note
+    return body
+
+
+def accept(version: str, mode: Mode = Mode.FIRM) -> Body:
+    """Accept a version, firmly or ad referendum."""
+    return {"version": version, "mode": mode.value}
+
+
+def confirm(version: str) -> Body:
+    """Confirm an ad referendum acceptance."""
+    return {"version": version}
+
+
+def reject(version: str, reasons: str) -> Body:
+    """Reject a version, with reasons."""
+    return {"version": version, "reasons": reasons}
+
+
+def integrate(
+    base: str, returns: list[str], text: text_model.Text, decisions: list[dict[str, str]]
+) -> Body:
+    """Merge returned amendments into a new version, recording per-provision decisions."""
+    return {**version_body(text), "base": base, "returns": returns, "decisions": decisions}
+
+
+def comment(version: str, provision: str, words: str) -> Body:
+    """A non-binding note anchored to a provision of a version."""
+    return {"version": version, "provision": provision, "text": words}
+
+
+def statement(words: str) -> Body:
+    """A unilateral, non-binding declaration."""
+    return {"text": words}
+
+
+def suspend(reason: str) -> Body:
+    """Suspend the talks (a party suspending walks out)."""
+    return {"reason": reason}
+
+
+def resume(note: str = "") -> Body:
+    """Resume the talks."""
+    return {"note": note} if note else {}
+
+
+def terminate(reason: str) -> Body:
+    """End the talks."""
+    return {"reason": reason}
+
+
+def finalize(text: text_model.Text) -> Body:
+    """Freeze the final text."""
+    return version_body(text)
+
+
+def sign(version: str, mode: Mode = Mode.FIRM) -> Body:
+    """Sign the final text."""
+    return {"version": version, "mode": mode.value}
+
+
+def ratify(sign_event_hash: str) -> Body:
+    """Ratify an ad referendum signature."""
+    return {"sign": sign_event_hash}
+
+
+def witness(sign_event_hash: str) -> Body:
+    """Attest one specific party signature."""
+    return {"sign": sign_event_hash}
+
+
+def endorse(version: str, sign_events: list[str]) -> Body:
+    """Endorse the final text and the parties' signatures."""
+    return {"version": version, "signs": sorted(sign_events)}

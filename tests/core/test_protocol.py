@@ -1,0 +1,187 @@
+"""The protocol: the rules refuse what they must, in plain words, and the fold is deterministic."""
+
+from __future__ import annotations
+
+import pytest
+
+from parley.core import moves, protocol
+from parley.core import text as text_model
+from parley.core.event import EventType as T
+from parley.core.protocol import Mode, Phase
+from parley.errors import (
+    ConflictError,
+    IllegalMoveError,
+    PreconditionError,
+    SignatureError,
+    UnauthorizedMoveError,
+)
+from tests.negotiation import Table, clean_text, key_for
+
+
+def concluded(table: Table) -> Table:
+    text = clean_text()
+    v = text_model.version_hash(text)
+    table.play("QA", T.PROPOSE, moves.propose(text))
+    table.play("QA", T.SEND, moves.send(v, ["AF", "PK"]))
+    table.play("PK", T.ACCEPT, moves.accept(v))
+    table.play("AF", T.ACCEPT, moves.accept(v, Mode.AD_REFERENDUM))
+    table.play("AF", T.CONFIRM, moves.confirm(v))
+    table.play("TR", T.FINALIZE, moves.finalize(text))
+    signs = {}
+    for party in ("PK", "AF"):
+        signs[party] = table.play(party, T.SIGN, moves.sign(v)).hash
+    table.play("QA", T.WITNESS, moves.witness(signs["PK"]))
+    table.play("TR", T.WITNESS, moves.witness(signs["AF"]))
+    for g in ("QA", "TR"):
+        table.play(g, T.ENDORSE, moves.endorse(v, list(signs.values())))
+    return table
+
+
+def test_talks_open_when_every_participant_has_joined() -> None:
+    table = Table()
+    assert table.s.phase is Phase.CONVENING
+    for code in ("PK", "AF", "QA"):
+        table.play(code, T.JOIN, moves.join(table.s))
+        assert table.s.phase is Phase.CONVENING
+    table.play("TR", T.JOIN, moves.join(table.s))
+    assert table.s.phase is Phase.OPEN
+
+
+def test_a_whole_negotiation_comes_into_force() -> None:
+    table = concluded(Table().open())
+    assert table.s.phase is Phase.IN_FORCE
+    assert protocol.fold(table.events) == table.s
+
+
+def test_fold_is_deterministic_and_equals_stepwise_apply() -> None:
+    table = concluded(Table().open())
+    assert protocol.fold(table.events) == protocol.fold(list(table.events))
+
+
+def test_only_a_mediator_can_finalize() -> None:
+    table = Table().open()
+    text = clean_text()
+    table.play("QA", T.PROPOSE, moves.propose(text))
+    with pytest.raises(UnauthorizedMoveError, match="AF cannot finalize: only a mediator can"):
+        table.play("AF", T.FINALIZE, moves.finalize(text))
+
+
+def test_finalize_needs_a_clean_text() -> None:
+    table = Table().open()
+    body = (
+        text_model.Run("The "),
+        text_model.Bracket("Parties", ("AF",)),
+        text_model.Run(" shall."),
+    )
+    text = text_model.Text(
+        "T", "en", (text_model.Provision("art-3.2", text_model.Kind.ARTICLE, None, body),)
+    )
+    v = text_model.version_hash(text)
+    table.play("QA", T.PROPOSE, moves.propose(text))
+    table.play("QA", T.SEND, moves.send(v, ["AF", "PK"]))
+    table.play("PK", T.ACCEPT, moves.accept(v))
+    table.play("AF", T.ACCEPT, moves.accept(v))
+    with pytest.raises(PreconditionError, match=r"is not clean: 1 bracket remain in art-3.2"):
+        table.play("QA", T.FINALIZE, moves.finalize(text))
+
+
+def test_finalize_needs_every_party_firmly() -> None:
+    table = Table().open()
+    text = clean_text()
+    v = text_model.version_hash(text)
+    table.play("QA", T.PROPOSE, moves.propose(text))
+    table.play("PK", T.ACCEPT, moves.accept(v))
+    table.play("AF", T.ACCEPT, moves.accept(v, Mode.AD_REFERENDUM))
+    with pytest.raises(
+        PreconditionError, match=r"AF \(accepted ad referendum, not yet confirmed\)"
+    ):
+        table.play("QA", T.FINALIZE, moves.finalize(text))
+    table.play("AF", T.REJECT, moves.reject(v, "capital declined"))
+    with pytest.raises(PreconditionError, match="withdrawn"):
+        table.play("QA", T.FINALIZE, moves.finalize(text))
+
+
+def test_a_key_of_another_participant_is_refused() -> None:
+    table = Table().open()
+    event = moves.make(
+        table.s, key_for("PK"), "AF", T.STATEMENT, moves.statement("x"), table.tick()
+    )
+    with pytest.raises(UnauthorizedMoveError, match="not one of AF's keys"):
+        protocol.apply(table.s, event)
+
+
+def test_a_stranger_is_refused() -> None:
+    table = Table().open()
+    event = moves.make(
+        table.s, key_for("IN"), "IN", T.STATEMENT, moves.statement("x"), table.tick()
+    )
+    with pytest.raises(UnauthorizedMoveError, match="not a participant"):
+        protocol.apply(table.s, event)
+
+
+def test_a_forged_signature_is_refused() -> None:
+    table = Table().open()
+    event = table.build("AF", T.STATEMENT, moves.statement("x"))
+    forged = type(event)(event.envelope, bytes(64), event.body, event.hash)
+    with pytest.raises(SignatureError):
+        protocol.apply(table.s, forged)
+
+
+def test_a_stale_prev_is_a_conflict_and_changes_nothing() -> None:
+    table = Table().open()
+    stale = table.build("AF", T.STATEMENT, moves.statement("first"))
+    table.play("PK", T.STATEMENT, moves.statement("second"))
+    before = table.s
+    with pytest.raises(ConflictError, match="someone moved first"):
+        protocol.apply(table.s, stale)
+    assert table.s == before
+
+
+def test_under_the_mediator_pen_rule_parties_cannot_propose() -> None:
+    table = Table().open()
+    with pytest.raises(IllegalMoveError, match="only a mediator holds the pen"):
+        table.play("PK", T.PROPOSE, moves.propose(clean_text()))
+
+
+def test_walk_out_and_resume() -> None:
+    table = Table().open()
+    table.play("AF", T.SUSPEND, moves.suspend("bombardment of border villages"))
+    assert table.s.phase is Phase.SUSPENDED and table.s.suspended_by == "AF"
+    with pytest.raises(IllegalMoveError, match="while the negotiation is suspended"):
+        table.play("QA", T.PROPOSE, moves.propose(clean_text()))
+    with pytest.raises(UnauthorizedMoveError, match="only a mediator or the party that walked out"):
+        table.play("PK", T.RESUME, moves.resume())
+    table.play("TR", T.RESUME, moves.resume())
+    assert table.s.phase is Phase.OPEN
+
+
+def test_a_witness_cannot_attest_its_own_signature_or_twice() -> None:
+    table = concluded(Table().open())
+    pk_sign = table.s.signatures["PK"].event
+    with pytest.raises(IllegalMoveError, match="already witnessed"):
+        table.play("QA", T.WITNESS, moves.witness(pk_sign))
+
+
+def test_a_statement_never_makes_anything_in_force() -> None:
+    table = Table().open()
+    table.play("AF", T.STATEMENT, moves.statement("We will never allow our territory to be used."))
+    assert table.s.phase is Phase.OPEN
+    assert table.s.statements[0].text is not None
+
+
+def test_caucus_bodies_can_be_withheld_and_the_chain_still_folds() -> None:
+    table = Table().open()
+    table.play("AF", T.STATEMENT, moves.statement("for the mediators only"), ("AF", "QA", "TR"))
+    concluded(table)
+    redacted = [e if e.envelope.can_read("PK") else e.without_body() for e in table.events]
+    view = protocol.fold(redacted)
+    assert view.phase is Phase.IN_FORCE
+    assert view.withheld == 1
+    assert view.statements[0].text is None
+
+
+def test_outcome_bodies_cannot_be_withheld() -> None:
+    table = concluded(Table().open())
+    events = [e.without_body() if e.envelope.type is T.SIGN else e for e in table.events]
+    with pytest.raises(Exception, match="body withheld"):
+        protocol.fold(events)
