@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 from parley.core import charter as charters
 from parley.core import moves, protocol
 from parley.core import text as text_model
-from parley.core.charter import Charter, Participant, PenRule, Role
+from parley.core.charter import Charter, LogConfig, Participant, PenRule, Role
 from parley.core.event import EventType, SignedEvent, format_time
-from parley.core.keys import SigningKey
+from parley.core.keys import COSIGNATURE_V1, SigningKey
+from parley.core.log import LocalWitness, MemoryLog
 
 NAMES = {
     "PK": "Islamic Republic of Pakistan",
@@ -26,7 +27,31 @@ def key_for(code: str) -> SigningKey:
     return SigningKey.from_seed(code, seed)
 
 
-def make_charter(pen: PenRule = PenRule.MEDIATOR, nonce: str = "test-nonce-0001") -> Charter:
+LOG_KEY = SigningKey.from_seed("log.parley.example", b"log".ljust(32, b"\x00"))
+WITNESS_KEYS = {
+    code: SigningKey.from_seed(
+        f"{code.lower()}.witness.example", code.encode().ljust(32, b"w"), COSIGNATURE_V1
+    )
+    for code in ("QA", "TR")
+}
+
+
+def witness_policy() -> str:
+    lines = [f"log {LOG_KEY.public().vkey()}"]
+    lines += [f"witness {code}-log-witness {k.public().vkey()}" for code, k in WITNESS_KEYS.items()]
+    lines += ["group mediators all QA-log-witness TR-log-witness", "quorum mediators"]
+    return "\n".join(lines) + "\n"
+
+
+def make_log() -> MemoryLog:
+    origin, log_key = LOG_KEY.name, LOG_KEY.public()
+    witnesses = [LocalWitness.for_log(k, origin, log_key) for k in WITNESS_KEYS.values()]
+    return MemoryLog(LOG_KEY, witnesses)
+
+
+def make_charter(
+    pen: PenRule = PenRule.MEDIATOR, nonce: str = "test-nonce-0001", *, with_log: bool = False
+) -> Charter:
     roles = {
         "PK": (Role.PARTY,),
         "AF": (Role.PARTY,),
@@ -42,6 +67,7 @@ def make_charter(pen: PenRule = PenRule.MEDIATOR, nonce: str = "test-nonce-0001"
         participants,
         pen,
         charters.default_policy(participants),
+        LogConfig(LOG_KEY.public().vkey(), witness_policy()) if with_log else None,
     )
 
 

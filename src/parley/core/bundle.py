@@ -1,0 +1,239 @@
+"""The agreement bundle: one file to verify a concluded agreement offline, and its verifier.
+
+A bundle holds every event envelope of the negotiation from the charter on (so the hash chain is
+whole), the bodies of the events that decide the outcome (charter, joins, sends, acceptances,
+finalize, signatures, witness attestations, endorsements, public statements), and, when the log
+is available, a c2sp.org/tlog-proof for each event against one checkpoint cosigned by log
+witnesses. Draft texts and caucus bodies stay out: their envelopes and body hashes are enough.
+
+``check_bundle`` replays the rules over the events (``protocol.fold``), evaluates the conclusion
+policy and the log proofs, and returns a ``Report`` a non-technical reader can follow. It never
+raises for bad input: a malformed or tampered bundle is a report that says what failed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from parley.core import policy, protocol
+from parley.core import text as text_model
+from parley.core.charter import Role
+from parley.core.event import EventType, SignedEvent, event_from_json
+from parley.core.log_evidence import LogEvidence, check_log
+from parley.core.report import Line, human_time
+from parley.errors import InvalidInputError, ParleyError
+
+BUNDLE_FORMAT = "parley/bundle/v1"
+MAX_BUNDLE_BYTES = 64 * 2**20
+
+
+class Verdict(StrEnum):
+    """The bottom line of a verification; the CLI's exit codes are 0, 1 and 2."""
+
+    IN_FORCE = "in_force"
+    NOT_IN_FORCE = "not_in_force"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What a verifier needs to know, in words and as data."""
+
+    verdict: Verdict
+    title: str = ""
+    negotiation: str = ""
+    final_version: str | None = None
+    problem: str | None = None
+    parties: tuple[Line, ...] = ()
+    requirements: tuple[Line, ...] = ()
+    attestations: tuple[Line, ...] = ()
+    statements: tuple[Line, ...] = ()
+    log: tuple[Line, ...] = ()
+    events: int = 0
+    final_text: text_model.Text | None = field(default=None, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """The same report as data (``parley verify --json``)."""
+
+        def lines(xs: tuple[Line, ...]) -> list[dict[str, Any]]:
+            return [
+                {"text": x.text, "holds": x.holds, "detail": x.detail, "depth": x.depth} for x in xs
+            ]
+
+        return {
+            "verdict": self.verdict.value, "title": self.title, "negotiation": self.negotiation,
+            "final_version": self.final_version, "problem": self.problem, "events": self.events,
+            "participants": lines(self.parties), "requirements": lines(self.requirements),
+            "attestations": lines(self.attestations), "statements": lines(self.statements),
+            "log": lines(self.log),
+        }  # fmt: skip
+
+
+# --- building -----------------------------------------------------------------------------------
+
+KEEP_BODY = protocol.NEEDS_BODY | {EventType.FINALIZE}
+
+
+def build_bundle(events: Sequence[SignedEvent], proofs: Sequence[str] | None = None) -> bytes:
+    """Serialize a bundle: all envelopes, outcome bodies and public statements, optional proofs.
+
+    ``proofs`` are tlog-proof texts, one per event, in event order.
+    """
+    if proofs is not None and len(proofs) != len(events):
+        raise InvalidInputError(f"{len(proofs)} log proofs for {len(events)} events")
+    doc: dict[str, Any] = {
+        "format": BUNDLE_FORMAT,
+        "negotiation": events[0].envelope.negotiation if events else "",
+        "events": [e.to_json(with_body=_keeps_body(e)) for e in events],
+    }
+    if proofs is not None:
+        doc["proofs"] = list(proofs)
+    return (json.dumps(doc, indent=1, ensure_ascii=False, sort_keys=True) + "\n").encode()
+
+
+def _keeps_body(event: SignedEvent) -> bool:
+    env = event.envelope
+    if env.type in KEEP_BODY:
+        return True
+    return env.type is EventType.STATEMENT and env.audience is None
+
+
+# --- checking -----------------------------------------------------------------------------------
+
+
+def parse_bundle(data: bytes) -> tuple[list[SignedEvent], list[str] | None]:
+    """Parse a bundle's events and proofs strictly; raise InvalidInputError naming the fault."""
+    if len(data) > MAX_BUNDLE_BYTES:
+        raise InvalidInputError(f"bundle is larger than {MAX_BUNDLE_BYTES} bytes")
+    try:
+        doc = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise InvalidInputError(f"bundle is not valid UTF-8 JSON: {exc}") from exc
+    if not isinstance(doc, dict) or doc.get("format") != BUNDLE_FORMAT:
+        raise InvalidInputError(
+            f"not a Parley agreement bundle (expected format {BUNDLE_FORMAT!r})"
+        )
+    extra = set(doc) - {"format", "negotiation", "events", "proofs"}
+    if extra:
+        raise InvalidInputError(f"bundle has unexpected fields: {', '.join(sorted(extra))}")
+    raw = doc.get("events")
+    if not isinstance(raw, list) or not raw:
+        raise InvalidInputError("bundle.events must be a non-empty list")
+    events = [_event(e, i) for i, e in enumerate(raw)]
+    if doc.get("negotiation") != events[0].envelope.negotiation:
+        raise InvalidInputError("bundle.negotiation does not match its events")
+    proofs = doc.get("proofs")
+    if proofs is not None and (
+        not isinstance(proofs, list) or not all(isinstance(p, str) for p in proofs)
+    ):
+        raise InvalidInputError("bundle.proofs must be a list of tlog-proof texts")
+    return events, proofs
+
+
+def _no_constant(name: str) -> None:
+    raise InvalidInputError(f"bundle holds {name}, which JSON does not allow")
+
+
+def _event(obj: object, i: int) -> SignedEvent:
+    try:
+        return event_from_json(obj)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"event {i}: {exc}") from exc
+
+
+def check_bundle(data: bytes, *, witness_policy: str | None = None) -> Report:
+    """Verify a bundle completely; a report, never an exception."""
+    try:
+        events, proofs = parse_bundle(data)
+        state = protocol.fold(events)
+        evidence = check_log(state.charter, events, proofs, witness_policy)
+    except (ParleyError, RecursionError) as exc:
+        return Report(Verdict.INVALID, problem=_plain(exc))
+    return _report(state, events, evidence)
+
+
+def _plain(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "the bundle nests too deeply to be read"
+    return f"{type(exc).__name__.removesuffix('Error').lower() or 'error'}: {exc}"
+
+
+def _report(state: protocol.State, events: list[SignedEvent], evidence: LogEvidence) -> Report:
+    if state.final is None:
+        return Report(Verdict.INVALID, state.charter.title, state.negotiation,
+                      problem="the negotiation has no final text: nothing was finalized",
+                      events=len(events))  # fmt: skip
+    holds, findings = policy.evaluate(state.charter.policy, state.attestations())
+    log_ok = evidence.holds
+    verdict = Verdict.IN_FORCE if holds and log_ok else Verdict.NOT_IN_FORCE
+    if evidence.invalid:
+        verdict = Verdict.INVALID
+    return Report(
+        verdict=verdict,
+        title=state.charter.title,
+        negotiation=state.negotiation,
+        final_version=state.final,
+        problem=evidence.problem,
+        parties=tuple(_participants(state)),
+        requirements=tuple(Line(f.requirement, f.holds, f.detail, f.depth) for f in findings),
+        attestations=tuple(_attestation_lines(state)),
+        statements=tuple(_statement_lines(state)),
+        log=evidence.lines,
+        events=len(events),
+        final_text=state.final_text,
+    )
+
+
+def _participants(state: protocol.State) -> list[Line]:
+    out = []
+    for p in state.charter.participants:
+        roles = ", ".join(r.value for r in p.roles)
+        joined = p.code in state.joined
+        out.append(
+            Line(f"{p.code} — {p.name} ({roles})", joined, "joined" if joined else "never joined")
+        )
+    return out
+
+
+def _attestation_lines(state: protocol.State) -> list[Line]:
+    out: list[Line] = []
+    final = state.final or ""
+    for party in state.charter.codes(Role.PARTY):
+        acc = state.acceptances.get(party, {}).get(final)
+        if acc is not None:
+            how = "firmly" if acc.mode is protocol.Mode.FIRM else "ad referendum, then confirmed"
+            out.append(Line(f"{party} accepted the final text {how}", acc.firm))
+        sig = state.signatures.get(party)
+        if sig is None:
+            out.append(Line(f"{party} has not signed", False))
+            continue
+        out.append(_signature_line(party, sig))
+        for w, att in sorted(state.witnesses.get(sig.event, {}).items()):
+            out.append(
+                Line(f"{w} witnessed {party}'s signature", True, f"on {human_time(att.time)}", 1)
+            )
+    for g, att in sorted(state.endorsements.items()):
+        out.append(
+            Line(f"{g} endorsed the agreement and the parties' signatures", True, f"on {att.time}")
+        )
+    return out
+
+
+def _signature_line(party: str, sig: protocol.Attestation) -> Line:
+    if sig.mode is protocol.Mode.AD_REFERENDUM:
+        ratified = sig.ratified_by is not None
+        detail = "ratified" if ratified else "ad referendum, not yet ratified"
+        return Line(f"{party} signed on {human_time(sig.time)} (key {sig.key})", ratified, detail)
+    return Line(f"{party} signed on {human_time(sig.time)} (key {sig.key})", True, "firm")
+
+
+def _statement_lines(state: protocol.State) -> list[Line]:
+    return [
+        Line(f"{s.author} on {human_time(s.time)}: “{s.text}”", True, "not binding")
+        for s in state.statements
+        if s.text is not None
+    ]

@@ -1,0 +1,125 @@
+"""The agreement bundle and its verifier: in force, not yet, and every kind of cheat caught."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from parley.core import bundle, moves
+from parley.core import text as text_model
+from parley.core.bundle import Verdict
+from parley.core.charter import PenRule
+from parley.core.event import EventType as T
+from parley.core.event import SignedEvent
+from tests.core.test_protocol import concluded
+from tests.negotiation import Table, clean_text, make_charter, make_log, witness_policy
+
+
+def _bundle(events: list[SignedEvent]) -> bytes:
+    log = make_log()
+    for event in events:
+        log.append(bytes.fromhex(event.hash))
+    log.publish(now=1_780_000_000)
+    return bundle.build_bundle(events, [log.proof(i) for i in range(len(events))])
+
+
+@pytest.fixture(scope="module")
+def table() -> Table:
+    table = Table(charter=make_charter(PenRule.MEDIATOR, with_log=True)).open()
+    table.play("AF", T.STATEMENT, moves.statement("We shall never let our soil be used."))
+    return concluded(table)
+
+
+@pytest.fixture(scope="module")
+def good(table: Table) -> bytes:
+    return _bundle(table.events)
+
+
+def test_a_complete_bundle_is_in_force(good: bytes) -> None:
+    report = bundle.check_bundle(good)
+    assert report.verdict is Verdict.IN_FORCE, report.problem
+    assert all(line.holds for line in report.requirements)
+    assert any("not binding" in s.detail for s in report.statements)
+    assert any("quorum" in line.text and line.holds for line in report.log)
+
+
+def test_drafts_are_not_in_the_bundle(good: bytes) -> None:
+    doc = json.loads(good)
+    kinds_with_body = {e["envelope"]["type"] for e in doc["events"] if "body" in e}
+    assert "propose" not in kinds_with_body
+    assert {"charter", "finalize", "sign", "witness", "endorse"} <= kinds_with_body
+
+
+def test_without_the_last_witness_attestation_it_is_not_in_force(table: Table) -> None:
+    events = list(table.events)
+    assert events[-1].envelope.type is T.ENDORSE
+    short = Table(charter=make_charter(PenRule.MEDIATOR, with_log=True, nonce="nonce-short")).open()
+    text = clean_text()
+    v = text_model.version_hash(text)
+    short.play("QA", T.PROPOSE, moves.propose(text))
+    short.play("PK", T.ACCEPT, moves.accept(v))
+    short.play("AF", T.ACCEPT, moves.accept(v))
+    short.play("QA", T.FINALIZE, moves.finalize(text))
+    pk = short.play("PK", T.SIGN, moves.sign(v)).hash
+    af = short.play("AF", T.SIGN, moves.sign(v)).hash
+    for g in ("QA", "TR"):
+        short.play(g, T.ENDORSE, moves.endorse(v, [pk, af]))
+    short.play("QA", T.WITNESS, moves.witness(pk))
+    last = short.play("TR", T.WITNESS, moves.witness(af))
+    assert bundle.check_bundle(_bundle(short.events)).verdict is Verdict.IN_FORCE
+    report = bundle.check_bundle(_bundle(short.events[:-1]))
+    assert report.verdict is Verdict.NOT_IN_FORCE
+    failing = [line.text for line in report.requirements if not line.holds]
+    assert any("AF's signature is witnessed" in t for t in failing)
+    assert last.envelope.type is T.WITNESS
+
+
+def test_swapping_the_final_text_for_one_word_different_is_invalid(good: bytes) -> None:
+    doc = json.loads(good)
+    for e in doc["events"]:
+        if e["envelope"]["type"] == "finalize":
+            other = clean_text("The Parties may refrain from cross-border attacks.")
+            e["body"] = moves.finalize(other)
+    report = bundle.check_bundle(json.dumps(doc).encode())
+    assert report.verdict is Verdict.INVALID
+    assert "body does not match" in (report.problem or "")
+
+
+def test_reusing_a_witness_attestation_for_another_signature_is_invalid(good: bytes) -> None:
+    doc = json.loads(good)
+    signs = [e for e in doc["events"] if e["envelope"]["type"] == "sign"]
+    witness = next(e for e in doc["events"] if e["envelope"]["type"] == "witness")
+    hashes = [bundle.event_from_json(s).hash for s in signs]
+    witness["body"]["sign"] = next(h for h in hashes if h != witness["body"]["sign"])
+    assert bundle.check_bundle(json.dumps(doc).encode()).verdict is Verdict.INVALID
+
+
+def test_a_statement_never_puts_anything_in_force() -> None:
+    table = Table(charter=make_charter(PenRule.MEDIATOR, with_log=True, nonce="nonce-stmt")).open()
+    table.play("PK", T.STATEMENT, moves.statement("We hereby guarantee everything."))
+    report = bundle.check_bundle(_bundle(table.events))
+    assert report.verdict is Verdict.INVALID
+    assert "nothing was finalized" in (report.problem or "")
+
+
+def test_a_sample_of_byte_flips_is_always_caught(good: bytes) -> None:
+    rng = random.Random(20261129)
+    positions = sorted(rng.sample(range(len(good)), 250))
+    for pos in positions:
+        bit = 1 << rng.randrange(8)
+        tampered = good[:pos] + bytes([good[pos] ^ bit]) + good[pos + 1 :]
+        report = bundle.check_bundle(tampered)
+        assert report.verdict is Verdict.INVALID, f"flip at byte {pos} went unnoticed"
+        assert report.problem
+
+
+def test_the_witness_policy_can_be_given_by_the_verifier(good: bytes) -> None:
+    strict = witness_policy().replace("quorum mediators", "quorum QA-log-witness")
+    assert bundle.check_bundle(good, witness_policy=strict).verdict is Verdict.IN_FORCE
+    none_known = "\n".join(line for line in witness_policy().splitlines() if line.startswith("log"))
+    assert (
+        bundle.check_bundle(good, witness_policy=none_known + "\nquorum none\n").verdict
+        is Verdict.IN_FORCE
+    )
