@@ -108,6 +108,8 @@ def _check_object(value: dict[Any, Any], path: str) -> bool:
 
 
 def _check_string(value: str, path: str) -> None:
+    if value.isascii():
+        return
     if not unicodedata.is_normalized("NFC", value):
         raise InvalidInputError(f"{path}: text must be Unicode NFC")
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from parley.core import canonical, policy
@@ -64,9 +65,12 @@ class LogConfig:
     """A c2sp.org/tlog-policy text naming the log witnesses and their quorum."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Charter:
-    """Title, participants, pen rule, conclusion policy, log; identified by its hash."""
+    """Title, participants, pen rule, conclusion policy, log; identified by its hash.
+
+    Not slotted, so the id and key index can be computed once and kept (``cached_property``).
+    """
 
     title: str
     nonce: str
@@ -75,14 +79,22 @@ class Charter:
     policy: policy.Rule
     log: LogConfig | None = None
 
-    @property
+    @cached_property
     def id(self) -> str:
         """The negotiation id: hex SHA-256 of the tagged canonical charter."""
         return canonical.hex_digest(canonical.Tag.CHARTER, self.to_json())
 
+    @cached_property
+    def _by_code(self) -> dict[str, Participant]:
+        return {p.code: p for p in self.participants}
+
+    @cached_property
+    def _keys(self) -> dict[tuple[str, str], PublicKey]:
+        return {(p.code, k.id_hex): k for p in self.participants for k in p.keys}
+
     def participant(self, code: str) -> Participant | None:
         """The participant with this code, or None."""
-        return next((p for p in self.participants if p.code == code), None)
+        return self._by_code.get(code)
 
     def codes(self, role: Role | None = None) -> list[str]:
         """Participant codes in charter order, optionally only those holding ``role``."""
@@ -90,8 +102,7 @@ class Charter:
 
     def key(self, code: str, key_id: str) -> PublicKey | None:
         """The key with hex id ``key_id`` if it belongs to participant ``code``."""
-        p = self.participant(code)
-        return next((k for k in p.keys if k.id_hex == key_id), None) if p else None
+        return self._keys.get((code, key_id))
 
     def to_json(self) -> dict[str, canonical.JsonValue]:
         """The canonical body of the charter event."""
