@@ -1,0 +1,78 @@
+"""Editing a text: each change does one thing and keeps the text valid."""
+
+from __future__ import annotations
+
+import pytest
+
+from parley.core import edit
+from parley.core import text as text_model
+from parley.core.text import Bracket, Kind, Option, Options, Provision, Run, Text
+from parley.errors import InvalidInputError, NotFoundError
+
+
+def sample() -> Text:
+    body = (
+        Run("The "),
+        Bracket("Parties", ("AF",)),
+        Run(" shall "),
+        Options((Option("AF", (Run("promptly"),)), Option("PK", ()))),
+        Run(" notify the Mechanism."),
+    )
+    return Text(
+        "T",
+        "en",
+        (
+            Provision("art-1", Kind.ARTICLE, "One", (Run("First."),)),
+            Provision(
+                "art-2",
+                Kind.ARTICLE,
+                "Two",
+                body,
+                children=(Provision("art-2.1", Kind.PARAGRAPH, None, (Run("Inner."),)),),
+            ),
+        ),
+    )
+
+
+def test_agree_bracket_keeps_the_words() -> None:
+    text = edit.agree_bracket(sample(), "art-2")
+    assert text_model.plain(text_model.find(text, "art-2").body).startswith("The Parties shall ")
+    assert text_model.status(text).brackets == 0
+
+
+@pytest.mark.parametrize(("option", "expected"), [(0, "promptly notify"), (1, "shall notify")])
+def test_choose_option(option: int, expected: str) -> None:
+    text = edit.choose_option(sample(), "art-2", option)
+    words = text_model.plain(text_model.find(text, "art-2").body)
+    assert expected in words
+    assert "  " not in words
+    assert text_model.status(text).options == 0
+
+
+def test_move_keeps_identity_and_children() -> None:
+    text = edit.move(sample(), "art-2", after=None)
+    assert [p.id for p in text.provisions] == ["art-2", "art-1"]
+    assert text.provisions[0].children[0].id == "art-2.1"
+    assert text_model.numbering(text)["art-2"] == "Article 1"
+
+
+def test_insert_remove_reserve_release() -> None:
+    new = Provision("art-1.1", Kind.PARAGRAPH, None, (Run("New."),))
+    text = edit.insert(sample(), new, parent="art-1")
+    assert text_model.find(text, "art-1.1") is not None
+    text = edit.reserve(text, "art-1.1", "PK")
+    assert text_model.find(text, "art-1.1").reservations == ("PK",)
+    text = edit.release(text, "art-1.1", "PK")
+    text = edit.remove(text, "art-1")
+    assert text_model.find(text, "art-1.1") is None
+
+
+def test_errors_are_specific() -> None:
+    with pytest.raises(NotFoundError, match="no provision 'art-9'"):
+        edit.set_words(sample(), "art-9", "x")
+    with pytest.raises(NotFoundError, match="no bracket number 2"):
+        edit.agree_bracket(sample(), "art-2", 1)
+    with pytest.raises(InvalidInputError, match="duplicate provision id"):
+        edit.insert(sample(), Provision("art-1", Kind.ARTICLE), after="art-2")
+    with pytest.raises(InvalidInputError, match="does not appear"):
+        edit.replace_words(sample(), "art-1", "Second", "Third")
