@@ -16,7 +16,13 @@ from parley.core.checkpoint import Checkpoint, sign_checkpoint
 from parley.core.keys import PublicKey, SigningKey
 from parley.core.note import Note, Signature, parse_note
 from parley.core.tlogproof import TlogProof
-from parley.core.witness import AddCheckpointRequest, MemoryWitnessState, Outcome, Witness
+from parley.core.witness import (
+    AddCheckpointRequest,
+    MemoryWitnessState,
+    Outcome,
+    Witness,
+    WitnessState,
+)
 from parley.errors import InvalidInputError, VerificationError
 
 
@@ -55,12 +61,15 @@ class LocalWitness:
 
     key: SigningKey
     service: Witness
-    state: MemoryWitnessState = field(default_factory=MemoryWitnessState)
+    state: WitnessState = field(default_factory=MemoryWitnessState)
 
     @classmethod
-    def for_log(cls, key: SigningKey, origin: str, log_key: PublicKey) -> LocalWitness:
-        """A witness that cosigns checkpoints of one log."""
-        return cls(key, Witness.create([key], {origin: [log_key]}))
+    def for_log(
+        cls, key: SigningKey, origin: str, log_key: PublicKey, state: WitnessState | None = None
+    ) -> LocalWitness:
+        """A witness that cosigns checkpoints of one log, keeping its state in ``state``."""
+        service = Witness.create([key], {origin: [log_key]})
+        return cls(key, service, state if state is not None else MemoryWitnessState())
 
     def cosign(self, note: Note, reader: merkle.HashReader, now: int) -> Outcome:
         """Run add-checkpoint, probing for the size this witness last cosigned (409)."""

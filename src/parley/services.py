@@ -1,0 +1,295 @@
+"""One function per user action: load, apply the rules, store event + state + log leaf at once.
+
+The services never hold a participant's private key: a move is signed by its author (a key file for
+the CLI, WebCrypto in a browser) through a ``Signer`` the caller passes in, and the server only
+checks, orders and stores it. State is derived: a process keeps the folded state of each
+negotiation it has seen and brings it up to date from the stored events, so several processes can
+share one database and still agree (the derived state always equals the fold of the events).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from parley.core import bundle, log, moves, protocol, redline
+from parley.core import text as text_model
+from parley.core.charter import Charter
+from parley.core.checkpoint import sign_checkpoint
+from parley.core.event import EventType, SignedEvent, format_time
+from parley.core.keys import SigningKey
+from parley.core.log import LocalWitness
+from parley.core.note import Note, parse_note
+from parley.core.witness import Cosigned
+from parley.errors import ConflictError, InvalidInputError, NotFoundError
+from parley.store import NegotiationRow, Store, StoredCheckpoint, Transaction
+
+Clock = Callable[[], datetime]
+RETRIES = 3
+
+
+def utc_now() -> datetime:
+    """The wall clock, in UTC (the default clock)."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What the store acknowledged: the event, where it sits in the log, and the new state."""
+
+    event: SignedEvent
+    log_index: int
+    state: protocol.State
+
+
+@dataclass
+class LogSetup:
+    """The deployment's log: its signing key and the local log witnesses that cosign it."""
+
+    key: SigningKey
+    witnesses: list[tuple[str, SigningKey]] = field(default_factory=list)
+    """(witness name, cosignature key) for each local log witness."""
+
+    @property
+    def origin(self) -> str:
+        """The log origin (its key name)."""
+        return self.key.name
+
+
+@dataclass
+class Services:
+    """The application: a store, an optional log setup, a clock, and a state cache."""
+
+    store: Store
+    log_setup: LogSetup | None = None
+    clock: Clock = utc_now
+    _states: dict[str, protocol.State] = field(default_factory=dict)
+
+    # --- reads -----------------------------------------------------------------------------------
+
+    def negotiations(self) -> list[NegotiationRow]:
+        """Every negotiation, most recently active first."""
+        with self.store.transaction() as tx:
+            return tx.negotiations()
+
+    def resolve(self, negotiation: str) -> str:
+        """The full negotiation id for an id or unique prefix (as shown: ``7f3a…``)."""
+        with self.store.transaction() as tx:
+            return _resolve_negotiation(tx, negotiation)
+
+    def state(self, negotiation: str) -> protocol.State:
+        """The current state of a negotiation."""
+        with self.store.transaction() as tx:
+            return self._load(tx, _resolve_negotiation(tx, negotiation))
+
+    def events(
+        self, negotiation: str, *, viewer: str | None = None, since: int = 0
+    ) -> list[SignedEvent]:
+        """Events from ``since`` on; bodies withheld where ``viewer`` is outside the audience."""
+        with self.store.transaction() as tx:
+            nid = _resolve_negotiation(tx, negotiation)
+            stored = [s.event for s in tx.events(nid, since)]
+        if viewer is None:
+            return stored
+        return [e if e.envelope.can_read(viewer) else e.without_body() for e in stored]
+
+    def version(self, negotiation: str, version: str) -> text_model.Text:
+        """A version's text, by full hash or unique prefix."""
+        with self.store.transaction() as tx:
+            full = _complete(tx, version, "version")
+            obj = tx.version(full)
+        if obj is None:
+            raise NotFoundError(f"no version {version}")
+        return text_model.from_json(obj)
+
+    def complete(self, prefix: str, what: str = "event or version") -> str:
+        """The full hash for a unique prefix of an event or version hash."""
+        with self.store.transaction() as tx:
+            return _complete(tx, prefix, what)
+
+    def redline(self, negotiation: str, old: str, new: str) -> redline.Redline:
+        """What changed between two versions of a negotiation."""
+        return redline.compare(self.version(negotiation, old), self.version(negotiation, new))
+
+    # --- writes ----------------------------------------------------------------------------------
+
+    def open_negotiation(self, charter: Charter, key: SigningKey, author: str) -> Receipt:
+        """Convene a negotiation: the charter event, signed by a mediator named in it."""
+        event = moves.convene(charter, key, author, self.now())
+        return self.submit(event)
+
+    def submit(self, event: SignedEvent) -> Receipt:
+        """Check a signed event against the rules and store it with its log leaf, atomically."""
+        env = event.envelope
+        with self.store.transaction() as tx:
+            if env.type is EventType.CHARTER:
+                state = protocol.start(event)
+            else:
+                state = protocol.apply(self._load(tx, env.negotiation), event)
+            index = tx.append(event, self._row(tx, state, event))
+            self._keep_versions(tx, event)
+        self._states[env.negotiation] = state
+        return Receipt(event, index, state)
+
+    def act(
+        self,
+        negotiation: str,
+        author: str,
+        key: SigningKey,
+        move: EventType,
+        body: dict[str, Any],
+        audience: tuple[str, ...] | None = None,
+    ) -> Receipt:
+        """Make a move on the current state; rebuild and retry if someone moved first."""
+        nid = self.resolve(negotiation)
+        for attempt in range(RETRIES):
+            state = self.state(nid)
+            event = moves.make(state, key, author, move, body, self.now(), audience)
+            try:
+                return self.submit(event)
+            except ConflictError:
+                if attempt == RETRIES - 1:
+                    raise
+        raise ConflictError("unreachable")  # pragma: no cover
+
+    def now(self) -> str:
+        """The clock, as an event time."""
+        return format_time(self.clock())
+
+    # --- the log ---------------------------------------------------------------------------------
+
+    def publish(self) -> StoredCheckpoint | None:
+        """Sign a checkpoint of the whole log and collect the local log witnesses' cosignatures."""
+        if self.log_setup is None:
+            return None
+        setup = self.log_setup
+        now = int(self.clock().timestamp())
+        with self.store.transaction() as tx:
+            size = tx.log_size()
+            latest = tx.checkpoint()
+            if latest is not None and latest.size == size:
+                return latest
+            note = sign_checkpoint(log.checkpoint(setup.origin, size, tx), setup.key)
+            for name, key in setup.witnesses:
+                note = self._cosign(tx, name, key, note, now)
+            stored = StoredCheckpoint(size, note.to_text())
+            tx.put_checkpoint(stored)
+            return stored
+
+    def _cosign(self, tx: Transaction, name: str, key: SigningKey, note: Note, now: int) -> Note:
+        assert self.log_setup is not None
+        setup = self.log_setup
+        local = LocalWitness.for_log(
+            key, setup.origin, setup.key.public(), _TxWitnessState(tx, name)
+        )
+        return log.with_cosignatures(note, local.cosign(note, tx, now))
+
+    def checkpoint(self) -> StoredCheckpoint | None:
+        """The latest published checkpoint."""
+        with self.store.transaction() as tx:
+            return tx.checkpoint()
+
+    def proof(self, event_hash: str) -> str:
+        """A tlog-proof for one event against the latest checkpoint (published first if stale)."""
+        full = self.complete(event_hash, "event")
+        stored = self.publish() or self.checkpoint()
+        if stored is None:
+            raise NotFoundError("this deployment has no log")
+        with self.store.transaction() as tx:
+            found = tx.event(full)
+            if found is None:
+                raise NotFoundError(f"no event {event_hash}")
+            return log.proof_file(found.log_index, parse_note(stored.note), tx)
+
+    def bundle(self, negotiation: str) -> bytes:
+        """The agreement bundle: every event, outcome bodies, and log proofs when there is a log."""
+        events = self.events(negotiation)
+        stored = self.publish()
+        if stored is None:
+            return bundle.build_bundle(events)
+        with self.store.transaction() as tx:
+            note = parse_note(stored.note)
+            indexes = [_index(tx, e) for e in events]
+            proofs = [log.proof_file(i, note, tx) for i in indexes]
+        return bundle.build_bundle(events, proofs)
+
+    # --- internals -------------------------------------------------------------------------------
+
+    def _load(self, tx: Transaction, nid: str) -> protocol.State:
+        row = tx.negotiation(nid)
+        if row is None:
+            raise NotFoundError(f"no negotiation {nid[:12]}…")
+        cached = self._states.get(nid)
+        if cached is not None and cached.seq == row.seq and cached.head == row.head:
+            return cached
+        if cached is None or cached.seq > row.seq:
+            state = protocol.fold(s.event for s in tx.events(nid))
+        else:
+            state = cached
+            for stored in tx.events(nid, cached.seq):
+                state = protocol.apply(state, stored.event)
+        self._states[nid] = state
+        return state
+
+    def _row(self, tx: Transaction, state: protocol.State, event: SignedEvent) -> NegotiationRow:
+        old = tx.negotiation(state.negotiation)
+        created = old.created if old else event.envelope.time
+        return NegotiationRow(
+            state.negotiation, state.charter.title, state.phase.value, state.seq, state.head,
+            created, event.envelope.time,
+        )  # fmt: skip
+
+    def _keep_versions(self, tx: Transaction, event: SignedEvent) -> None:
+        body = event.body
+        if body is not None and isinstance(body.get("text"), dict) and "version" in body:
+            tx.put_version(event.envelope.negotiation, body["version"], body["text"])
+
+
+@dataclass
+class _TxWitnessState:
+    """A local log witness's state kept in the store, inside the publishing transaction."""
+
+    tx: Transaction
+    name: str
+
+    def latest(self, origin: str) -> Cosigned | None:
+        return self.tx.witness_latest(self.name, origin)
+
+    def compare_and_set(self, origin: str, expected_old: int | None, new: Cosigned) -> bool:
+        return self.tx.witness_compare_and_set(self.name, origin, expected_old, new)
+
+
+def _index(tx: Transaction, event: SignedEvent) -> int:
+    found = tx.event(event.hash)
+    if found is None:
+        raise NotFoundError(f"event {event.hash[:12]}… is not stored")
+    return found.log_index
+
+
+def _resolve_negotiation(tx: Transaction, negotiation: str) -> str:
+    if tx.negotiation(negotiation) is not None:
+        return negotiation
+    matches = [r.id for r in tx.negotiations() if r.id.startswith(negotiation.rstrip("…"))]
+    if len(matches) == 1 and len(negotiation) >= 4:
+        return matches[0]
+    if not matches:
+        raise NotFoundError(f"no negotiation {negotiation}")
+    raise InvalidInputError(f"{negotiation} is ambiguous: give more characters")
+
+
+def _complete(tx: Transaction, prefix: str, what: str) -> str:
+    prefix = prefix.rstrip("…").lower()
+    if len(prefix) < 4 or any(c not in "0123456789abcdef" for c in prefix):
+        raise InvalidInputError(
+            f"{what} must be a hash or at least 4 hex digits of one, found {prefix!r}"
+        )
+    matches = tx.complete(prefix)
+    if not matches:
+        raise NotFoundError(f"no {what} {prefix}…")
+    if len(matches) > 1:
+        raise InvalidInputError(
+            f"{prefix}… is ambiguous ({len(matches)} matches): give more digits"
+        )
+    return matches[0]

@@ -1,0 +1,98 @@
+"""The services over the in-memory store: a whole negotiation, the log, the bundle."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from parley import services as svc
+from parley.core import bundle, moves
+from parley.core import text as text_model
+from parley.core.bundle import Verdict
+from parley.core.charter import PenRule
+from parley.core.event import EventType as T
+from parley.errors import ConflictError, NotFoundError, ProtocolError
+from parley.store import MemoryStore
+from tests.negotiation import LOG_KEY, WITNESS_KEYS, clean_text, key_for, make_charter
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(minutes=1)
+        return self.now
+
+
+@pytest.fixture
+def services() -> svc.Services:
+    setup = svc.LogSetup(LOG_KEY, [(f"{c}-log-witness", k) for c, k in WITNESS_KEYS.items()])
+    return svc.Services(MemoryStore(), setup, Clock())
+
+
+def _conclude(s: svc.Services) -> str:
+    charter = make_charter(PenRule.MEDIATOR, with_log=True)
+    nid = s.open_negotiation(charter, key_for("QA"), "QA").state.negotiation
+    for code in ("PK", "AF", "QA", "TR"):
+        s.act(nid, code, key_for(code), T.JOIN, moves.join(s.state(nid)))
+    text = clean_text()
+    v = text_model.version_hash(text)
+    s.act(nid, "QA", key_for("QA"), T.PROPOSE, moves.propose(text))
+    s.act(nid, "QA", key_for("QA"), T.SEND, moves.send(v, ["AF", "PK"]))
+    for party in ("PK", "AF"):
+        s.act(nid, party, key_for(party), T.ACCEPT, moves.accept(v))
+    s.act(nid, "TR", key_for("TR"), T.FINALIZE, moves.finalize(text))
+    signs = [s.act(nid, p, key_for(p), T.SIGN, moves.sign(v)).event.hash for p in ("PK", "AF")]
+    s.act(nid, "QA", key_for("QA"), T.WITNESS, moves.witness(signs[0]))
+    s.act(nid, "TR", key_for("TR"), T.WITNESS, moves.witness(signs[1]))
+    for g in ("QA", "TR"):
+        s.act(nid, g, key_for(g), T.ENDORSE, moves.endorse(v, signs))
+    return nid
+
+
+def test_a_negotiation_through_the_services_verifies_in_force(services: svc.Services) -> None:
+    nid = _conclude(services)
+    assert services.state(nid[:8]).in_force
+    report = bundle.check_bundle(services.bundle(nid))
+    assert report.verdict is Verdict.IN_FORCE, report.problem
+
+
+def test_versions_and_short_hashes(services: svc.Services) -> None:
+    nid = _conclude(services)
+    v = text_model.version_hash(clean_text())
+    assert services.version(nid, v[:6]) == clean_text()
+    with pytest.raises(NotFoundError):
+        services.version(nid, "ffffffff")
+
+
+def test_refused_moves_store_nothing(services: svc.Services) -> None:
+    nid = _conclude(services)
+    before = services.events(nid)
+    with pytest.raises(ProtocolError):
+        services.act(nid, "AF", key_for("AF"), T.FINALIZE, moves.finalize(clean_text()))
+    stale = moves.make(
+        services.state(nid), key_for("PK"), "PK", T.STATEMENT, moves.statement("x"), services.now()
+    )
+    services.act(nid, "AF", key_for("AF"), T.STATEMENT, moves.statement("first"))
+    with pytest.raises(ConflictError):
+        services.submit(stale)
+    assert len(services.events(nid)) == len(before) + 1
+
+
+def test_proofs_and_checkpoints(services: svc.Services) -> None:
+    nid = _conclude(services)
+    first = services.events(nid)[0]
+    proof = services.proof(first.hash[:10])
+    assert proof.startswith("c2sp.org/tlog-proof@v1\nindex 0\n")
+    checkpoint = services.checkpoint()
+    assert checkpoint is not None and checkpoint.size == len(services.events(nid))
+
+
+def test_caucus_bodies_are_withheld_from_outsiders(services: svc.Services) -> None:
+    nid = _conclude(services)
+    audience = ("AF", "QA", "TR")
+    services.act(nid, "AF", key_for("AF"), T.STATEMENT, moves.statement("for QA, TR"), audience)
+    assert services.events(nid, viewer="PK")[-1].body is None
+    assert services.events(nid, viewer="QA")[-1].body is not None
