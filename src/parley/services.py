@@ -16,7 +16,7 @@ from typing import Any
 
 from parley.core import bundle, log, moves, protocol, redline
 from parley.core import text as text_model
-from parley.core.charter import Charter
+from parley.core.charter import Charter, LogConfig
 from parley.core.checkpoint import sign_checkpoint
 from parley.core.event import EventType, SignedEvent, format_time
 from parley.core.keys import SigningKey
@@ -56,6 +56,21 @@ class LogSetup:
     def origin(self) -> str:
         """The log origin (its key name)."""
         return self.key.name
+
+    def witness_policy(self) -> str:
+        """A c2sp.org/tlog-policy naming this log and requiring every local log witness."""
+        lines = [f"log {self.key.public().vkey()}"]
+        lines += [f"witness {name} {key.public().vkey()}" for name, key in self.witnesses]
+        if self.witnesses:
+            names = " ".join(name for name, _ in self.witnesses)
+            lines += [f"group local-witnesses all {names}", "quorum local-witnesses"]
+        else:
+            lines.append("quorum none")
+        return "\n".join(lines) + "\n"
+
+    def charter_log(self) -> LogConfig:
+        """What a charter says about this log, so bundles can be verified against it."""
+        return LogConfig(self.key.public().vkey(), self.witness_policy())
 
 
 @dataclass

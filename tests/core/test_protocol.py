@@ -185,3 +185,31 @@ def test_outcome_bodies_cannot_be_withheld() -> None:
     events = [e.without_body() if e.envelope.type is T.SIGN else e for e in table.events]
     with pytest.raises(Exception, match="body withheld"):
         protocol.fold(events)
+
+
+def test_the_agenda_says_what_waits_for_whom() -> None:
+    from parley.core.agenda import agenda
+
+    table = Table()
+    assert {t.code for t in agenda(table.s)} == {"PK", "AF", "QA", "TR"}
+    table.open()
+    text = clean_text()
+    v = text_model.version_hash(text)
+    table.play("QA", T.PROPOSE, moves.propose(text))
+    table.play("QA", T.SEND, moves.send(v, ["AF", "PK"], "2026-03-05T17:00:00Z"))
+    tasks = agenda(table.s)
+    assert [(t.code, t.deadline) for t in tasks] == [
+        ("PK", "2026-03-05T17:00:00Z"),
+        ("AF", "2026-03-05T17:00:00Z"),
+    ]
+    table.play("PK", T.ACCEPT, moves.accept(v))
+    table.play("AF", T.ACCEPT, moves.accept(v, Mode.AD_REFERENDUM))
+    assert [t.code for t in agenda(table.s)] == ["AF"]
+    table.play("AF", T.CONFIRM, moves.confirm(v))
+    assert {t.code for t in agenda(table.s)} == {"QA", "TR"}
+    table.play("QA", T.FINALIZE, moves.finalize(text))
+    assert {t.code for t in agenda(table.s)} == {"PK", "AF"}
+    pk = table.play("PK", T.SIGN, moves.sign(v)).hash
+    assert any(t.what == "witness PK's signature" for t in agenda(table.s))
+    table.play("QA", T.WITNESS, moves.witness(pk))
+    assert not any(t.what == "witness PK's signature" for t in agenda(table.s))

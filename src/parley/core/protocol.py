@@ -198,6 +198,10 @@ class State:
     versions: Mapping[str, Version] = field(default_factory=dict)
     texts: Mapping[str, text_model.Text] = field(default_factory=dict)
     sent: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    responded: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Version → participants who amended, accepted or rejected it."""
+    deadlines: Mapping[str, str] = field(default_factory=dict)
+    """Version → the latest deadline it was sent with."""
     pen: frozenset[str] = frozenset()
     """Parties holding the pen under the alternating rule (mediators always hold it)."""
     acceptances: Mapping[str, Mapping[str, Acceptance]] = field(default_factory=dict)
@@ -302,6 +306,8 @@ class _Draft:
         self.versions: dict[str, Version] = {}
         self.texts: dict[str, text_model.Text] = {}
         self.sent: dict[str, set[str]] = {}
+        self.responded: dict[str, set[str]] = {}
+        self.deadlines: dict[str, str] = {}
         self.pen: set[str] = set()
         self.acceptances: dict[str, dict[str, Acceptance]] = {}
         self.suspended_by: str | None = None
@@ -344,6 +350,8 @@ class _Draft:
         d.joined, d.pen = set(s.joined), set(s.pen)
         d.versions, d.texts = dict(s.versions), dict(s.texts)
         d.sent = {v: set(c) for v, c in s.sent.items()}
+        d.responded = {v: set(c) for v, c in s.responded.items()}
+        d.deadlines = dict(s.deadlines)
         d.acceptances = {p: dict(a) for p, a in s.acceptances.items()}
         d.signatures = dict(s.signatures)
         d.sign_events = {a.event: a for a in s.signatures.values()}
@@ -358,6 +366,8 @@ class _Draft:
             joined=frozenset(self.joined), versions=MappingProxyType(dict(self.versions)),
             texts=MappingProxyType(dict(self.texts)),
             sent=MappingProxyType({v: frozenset(c) for v, c in self.sent.items()}),
+            responded=MappingProxyType({v: frozenset(c) for v, c in self.responded.items()}),
+            deadlines=MappingProxyType(dict(self.deadlines)),
             pen=frozenset(self.pen),
             acceptances=_frozen_nested(self.acceptances),
             suspended_by=self.suspended_by, final=self.final,
@@ -550,6 +560,7 @@ def _send(d: _Draft, ev: SignedEvent, body: Body) -> None:
         raise PreconditionError("a send names one or more other participants in 'to'")
     if "deadline" in body:
         parse_time(_str(body, "deadline"))
+        d.deadlines[version] = _str(body, "deadline")
     d.sent.setdefault(version, set()).update(to)
     if d.charter.pen is PenRule.ALTERNATING:
         d.pen = {c for c in to if c in d.party_codes()} or d.pen
@@ -566,6 +577,7 @@ def _amend(d: _Draft, ev: SignedEvent, body: Body) -> None:
             f"{author} cannot amend version {base[:8]}…: it was not sent to {author}"
         )
     d.add_version(ev, body, (base,))
+    d.responded.setdefault(base, set()).add(author)
 
 
 def _accept(d: _Draft, ev: SignedEvent, body: Body) -> None:
@@ -576,6 +588,7 @@ def _accept(d: _Draft, ev: SignedEvent, body: Body) -> None:
     if held is not None and held.withdrawn_by is None and (held.firm or mode is Mode.AD_REFERENDUM):
         raise IllegalMoveError(f"{author} has already accepted version {version[:8]}…")
     d.acceptances.setdefault(author, {})[version] = Acceptance(mode, ev.hash)
+    d.responded.setdefault(version, set()).add(author)
 
 
 def _confirm(d: _Draft, ev: SignedEvent, body: Body) -> None:

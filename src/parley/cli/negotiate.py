@@ -1,0 +1,480 @@
+"""The negotiation from the command line: every move a delegation or mediator makes.
+
+Each command acts ``--as CODE`` with that participant's key (keys/CODE.key under PARLEY_HOME, or
+``--key FILE``), on the negotiation named by ``-n`` (an id or its first digits; optional when there
+is only one). Moves are signed here, with the participant's own key, then checked and stored by
+the services.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import tomllib
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import click
+
+from parley.cli.errors import reported
+from parley.cli.home import Home
+from parley.core import charter as charters
+from parley.core import moves, textformat
+from parley.core import text as text_model
+from parley.core.charter import Charter, Participant, PenRule, Role
+from parley.core.event import EventType
+from parley.core.keys import key_file_vkey, parse_vkey
+from parley.core.protocol import Mode
+from parley.errors import InvalidInputError, NotFoundError
+from parley.services import Receipt
+
+pass_home = click.make_pass_decorator(Home, ensure=True)
+
+
+def negotiation_option(f: Any) -> Any:
+    """``-n/--negotiation``: which negotiation (default: the only one)."""
+    return click.option("-n", "--negotiation", "negotiation", envvar="PARLEY_NEGOTIATION",
+                        help="Negotiation id or its first digits.")(f)  # fmt: skip
+
+
+def actor_options(f: Any) -> Any:
+    """``--as CODE`` and ``--key FILE``."""
+    f = click.option("--key", "key_file", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Key file (default: keys/CODE.key in PARLEY_HOME).")(f)  # fmt: skip
+    return click.option("--as", "code", required=True, help="Act as this participant.")(f)
+
+
+def current(home: Home, negotiation: str | None) -> str:
+    """The negotiation to act on."""
+    services = home.services()
+    if negotiation:
+        return services.resolve(negotiation)
+    rows = services.negotiations()
+    if len(rows) == 1:
+        return rows[0].id
+    if not rows:
+        raise NotFoundError("no negotiation yet: start one with `parley negotiation open`")
+    raise InvalidInputError(
+        "several negotiations: say which with -n ID (see `parley negotiation list`)"
+    )
+
+
+def act(
+    home: Home,
+    negotiation: str | None,
+    code: str,
+    key_file: Path | None,
+    move: EventType,
+    body: dict[str, Any],
+    audience: tuple[str, ...] | None = None,
+) -> Receipt:
+    """Sign ``move`` as ``code`` and submit it; print what was recorded."""
+    nid = current(home, negotiation)
+    key = home.participant_key(code, key_file)
+    receipt = home.services().act(nid, code, key, move, body, audience)
+    click.echo(
+        f"{code} {move.value}: event {receipt.event.envelope.seq} ({receipt.event.hash[:12]}…), "
+        f"log entry {receipt.log_index}; the negotiation is {_phase(receipt)}"
+    )
+    return receipt
+
+
+def _phase(receipt: Receipt) -> str:
+    return receipt.state.phase.value.replace("_", " ")
+
+
+def read_text(path: Path) -> text_model.Text:
+    """A text file in the Parley format."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        return textformat.parse_bytes(data)
+    except InvalidInputError as exc:
+        raise exc.with_source(str(path)) from exc
+
+
+def version_of(home: Home, negotiation: str | None, prefix: str) -> str:
+    """A full version hash from its first digits."""
+    current(home, negotiation)
+    return home.services().complete(prefix, "version")
+
+
+# --- negotiation ------------------------------------------------------------------------------
+
+
+@click.group("negotiation")
+def negotiation_group() -> None:
+    """Open and list negotiations."""
+
+
+@negotiation_group.command("open")
+@click.argument("charter_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@actor_options
+@pass_home
+def negotiation_open(home: Home, charter_file: Path, code: str, key_file: Path | None) -> None:
+    """Convene a negotiation from a charter file (TOML), as a mediator named in it."""
+    with reported():
+        charter = read_charter(charter_file, home)
+        key = home.participant_key(code, key_file)
+        receipt = home.services().open_negotiation(charter, key, code)
+        click.echo(f"negotiation {receipt.state.negotiation} convened by {code}")
+        click.echo("every participant now joins: parley join --as CODE")
+
+
+def read_charter(path: Path, home: Home) -> Charter:
+    """A charter from TOML: title, pen, and [[participant]] code, name, roles, keys."""
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InvalidInputError(f"{path}: not a readable TOML charter: {exc}") from exc
+    pen = str(doc.get("pen", "mediator"))
+    if pen not in PenRule._value2member_map_:
+        raise InvalidInputError(f"{path}: pen must be 'mediator' or 'alternating', found {pen!r}")
+    participants = tuple(_participant(p, home) for p in doc.get("participant", []))
+    setup = home.services().log_setup
+    charter = Charter(
+        title=str(doc.get("title", "")),
+        nonce=str(doc.get("nonce") or secrets.token_hex(16)),
+        participants=participants,
+        pen=PenRule(pen),
+        policy=charters.default_policy(participants),
+        log=setup.charter_log() if setup else None,
+    )
+    charters.check(charter)
+    return charter
+
+
+def _participant(obj: dict[str, Any], home: Home) -> Participant:
+    code = str(obj.get("code", ""))
+    text_model.check_code(code, "participant code")
+    names = list(obj.get("roles", []))
+    if not names or any(r not in Role._value2member_map_ for r in names):
+        raise InvalidInputError(f"{code}: roles must be some of {', '.join(r.value for r in Role)}")
+    vkeys = list(obj.get("keys") or [])
+    if not vkeys:
+        vkeys = [key_file_vkey(_read_key_file(home.key_file(code))).vkey()]
+    roles = tuple(Role(r) for r in names)
+    return Participant(code, str(obj.get("name", code)), roles, tuple(parse_vkey(v) for v in vkeys))
+
+
+def _read_key_file(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise NotFoundError(f"no keys listed and no key file {path}: run `parley key new`") from exc
+
+
+@negotiation_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_home
+def negotiation_list(home: Home, as_json: bool) -> None:
+    """Every negotiation in this store."""
+    with reported():
+        rows = home.services().negotiations()
+    if as_json:
+        click.echo(json.dumps([asdict(r) for r in rows], indent=2))
+        return
+    for r in rows:
+        click.echo(f"{r.id[:12]}…  {r.phase:<10} {r.seq:>5} events  {r.title}")
+
+
+# --- moves --------------------------------------------------------------------------------------
+
+
+@click.command("join")
+@negotiation_option
+@actor_options
+@pass_home
+def join(home: Home, negotiation: str | None, code: str, key_file: Path | None) -> None:
+    """Join: sign the charter's hash."""
+    with reported():
+        nid = current(home, negotiation)
+        act(home, nid, code, key_file, EventType.JOIN, moves.join(home.services().state(nid)))
+
+
+@click.command("propose")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--parent", "parents", multiple=True, help="Version(s) this one was drafted from.")
+@click.option(
+    "--caucus", multiple=True, help="Address only these participants (and the mediators)."
+)
+@negotiation_option
+@actor_options
+@pass_home
+def propose(home: Home, file: Path, parents: tuple[str, ...], caucus: tuple[str, ...],
+            negotiation: str | None, code: str, key_file: Path | None) -> None:  # fmt: skip
+    """Publish a version of the text (pen holder)."""
+    with reported():
+        text = read_text(file)
+        full = tuple(version_of(home, negotiation, p) for p in parents)
+        act(
+            home,
+            negotiation,
+            code,
+            key_file,
+            EventType.PROPOSE,
+            moves.propose(text, full),
+            _audience(home, negotiation, code, caucus),
+        )
+        click.echo(f"version {text_model.version_hash(text)}")
+
+
+def _audience(
+    home: Home, negotiation: str | None, code: str, caucus: tuple[str, ...]
+) -> tuple[str, ...] | None:
+    if not caucus:
+        return None
+    state = home.services().state(current(home, negotiation))
+    return tuple(sorted({code, *caucus, *state.charter.codes(Role.MEDIATOR)}))
+
+
+@click.command("send")
+@click.argument("version")
+@click.option("--to", "to", multiple=True, required=True, help="Participant to send it to.")
+@click.option("--deadline", help="RFC 3339 UTC time by which a reply is expected.")
+@negotiation_option
+@actor_options
+@pass_home
+def send(home: Home, version: str, to: tuple[str, ...], deadline: str | None,
+         negotiation: str | None, code: str, key_file: Path | None) -> None:  # fmt: skip
+    """Send a version for review (recorded as disclosure)."""
+    with reported():
+        full = version_of(home, negotiation, version)
+        act(home, negotiation, code, key_file, EventType.SEND, moves.send(full, list(to), deadline))
+
+
+@click.command("amend")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--base", required=True, help="The version you were sent.")
+@click.option("--note", default="", help="A note to the mediators.")
+@click.option("--caucus", is_flag=True, help="Only the mediators (and you) see the text.")
+@negotiation_option
+@actor_options
+@pass_home
+def amend(home: Home, file: Path, base: str, note: str, caucus: bool,
+          negotiation: str | None, code: str, key_file: Path | None) -> None:  # fmt: skip
+    """Return an amended version against the version you were sent."""
+    with reported():
+        text = read_text(file)
+        full = version_of(home, negotiation, base)
+        audience = _audience(home, negotiation, code, (code,)) if caucus else None
+        act(
+            home,
+            negotiation,
+            code,
+            key_file,
+            EventType.AMEND,
+            moves.amend(full, text, note),
+            audience,
+        )
+        click.echo(f"version {text_model.version_hash(text)}")
+
+
+@click.command("accept")
+@click.argument("version")
+@click.option("--ad-ref", is_flag=True, help="Accept ad referendum, pending your capital.")
+@negotiation_option
+@actor_options
+@pass_home
+def accept(home: Home, version: str, ad_ref: bool, negotiation: str | None, code: str,
+           key_file: Path | None) -> None:  # fmt: skip
+    """Accept a version, firmly or ad referendum."""
+    mode = Mode.AD_REFERENDUM if ad_ref else Mode.FIRM
+    with reported():
+        full = version_of(home, negotiation, version)
+        act(home, negotiation, code, key_file, EventType.ACCEPT, moves.accept(full, mode))
+
+
+@click.command("confirm")
+@click.argument("version")
+@negotiation_option
+@actor_options
+@pass_home
+def confirm(
+    home: Home, version: str, negotiation: str | None, code: str, key_file: Path | None
+) -> None:
+    """Confirm an ad referendum acceptance."""
+    with reported():
+        full = version_of(home, negotiation, version)
+        act(home, negotiation, code, key_file, EventType.CONFIRM, moves.confirm(full))
+
+
+@click.command("reject")
+@click.argument("version")
+@click.option("--reason", required=True, help="Why.")
+@negotiation_option
+@actor_options
+@pass_home
+def reject(home: Home, version: str, reason: str, negotiation: str | None, code: str,
+           key_file: Path | None) -> None:  # fmt: skip
+    """Reject a version, with reasons (withdraws your acceptance of it)."""
+    with reported():
+        full = version_of(home, negotiation, version)
+        act(home, negotiation, code, key_file, EventType.REJECT, moves.reject(full, reason))
+
+
+@click.command("comment")
+@click.argument("version")
+@click.argument("provision")
+@click.argument("words")
+@negotiation_option
+@actor_options
+@pass_home
+def comment(home: Home, version: str, provision: str, words: str, negotiation: str | None,
+            code: str, key_file: Path | None) -> None:  # fmt: skip
+    """A non-binding comment on a provision of a version."""
+    with reported():
+        full = version_of(home, negotiation, version)
+        act(
+            home,
+            negotiation,
+            code,
+            key_file,
+            EventType.COMMENT,
+            moves.comment(full, provision, words),
+        )
+
+
+@click.command("statement")
+@click.argument("words")
+@click.option(
+    "--caucus", multiple=True, help="Address only these participants (and the mediators)."
+)
+@negotiation_option
+@actor_options
+@pass_home
+def statement(home: Home, words: str, caucus: tuple[str, ...], negotiation: str | None,
+              code: str, key_file: Path | None) -> None:  # fmt: skip
+    """A unilateral declaration: recorded, shown, never binding."""
+    with reported():
+        audience = _audience(home, negotiation, code, caucus)
+        act(
+            home, negotiation, code, key_file, EventType.STATEMENT, moves.statement(words), audience
+        )
+
+
+@click.command("suspend")
+@click.option("--reason", default="", help="Why (required when a party walks out).")
+@negotiation_option
+@actor_options
+@pass_home
+def suspend(
+    home: Home, reason: str, negotiation: str | None, code: str, key_file: Path | None
+) -> None:
+    """Suspend the talks (a party suspending walks out)."""
+    with reported():
+        act(home, negotiation, code, key_file, EventType.SUSPEND, moves.suspend(reason))
+
+
+@click.command("resume")
+@click.option("--note", default="", help="A note for the record.")
+@negotiation_option
+@actor_options
+@pass_home
+def resume(
+    home: Home, note: str, negotiation: str | None, code: str, key_file: Path | None
+) -> None:
+    """Resume the talks (a mediator, or the party that walked out)."""
+    with reported():
+        act(home, negotiation, code, key_file, EventType.RESUME, moves.resume(note))
+
+
+@click.command("terminate")
+@click.option("--reason", required=True, help="Why the talks end.")
+@negotiation_option
+@actor_options
+@pass_home
+def terminate(home: Home, reason: str, negotiation: str | None, code: str,
+              key_file: Path | None) -> None:  # fmt: skip
+    """End the talks (a mediator): the negotiation collapses."""
+    with reported():
+        act(home, negotiation, code, key_file, EventType.TERMINATE, moves.terminate(reason))
+
+
+@click.command("finalize")
+@click.argument("version")
+@negotiation_option
+@actor_options
+@pass_home
+def finalize(
+    home: Home, version: str, negotiation: str | None, code: str, key_file: Path | None
+) -> None:
+    """Freeze a clean version every party accepted firmly (a mediator)."""
+    with reported():
+        full = version_of(home, negotiation, version)
+        text = home.services().version(current(home, negotiation), full)
+        act(home, negotiation, code, key_file, EventType.FINALIZE, moves.finalize(text))
+
+
+@click.command("sign")
+@click.option("--ad-ref", is_flag=True, help="Sign ad referendum (ratify later).")
+@negotiation_option
+@actor_options
+@pass_home
+def sign(
+    home: Home, ad_ref: bool, negotiation: str | None, code: str, key_file: Path | None
+) -> None:
+    """Sign the final text."""
+    with reported():
+        state = home.services().state(current(home, negotiation))
+        if state.final is None:
+            raise InvalidInputError("there is no final text to sign yet")
+        mode = Mode.AD_REFERENDUM if ad_ref else Mode.FIRM
+        act(home, negotiation, code, key_file, EventType.SIGN, moves.sign(state.final, mode))
+
+
+@click.command("ratify")
+@negotiation_option
+@actor_options
+@pass_home
+def ratify(home: Home, negotiation: str | None, code: str, key_file: Path | None) -> None:
+    """Ratify your ad referendum signature."""
+    with reported():
+        state = home.services().state(current(home, negotiation))
+        held = state.signatures.get(code)
+        if held is None:
+            raise InvalidInputError(f"{code} has not signed")
+        act(home, negotiation, code, key_file, EventType.RATIFY, moves.ratify(held.event))
+
+
+@click.command("witness")
+@click.argument("sign_event")
+@negotiation_option
+@actor_options
+@pass_home
+def witness(
+    home: Home, sign_event: str, negotiation: str | None, code: str, key_file: Path | None
+) -> None:
+    """Attest one specific party signature (by its event hash, or the signing party's code)."""
+    with reported():
+        state = home.services().state(current(home, negotiation))
+        held = state.signatures.get(sign_event.upper())
+        full = held.event if held else home.services().complete(sign_event, "sign event")
+        act(home, negotiation, code, key_file, EventType.WITNESS, moves.witness(full))
+
+
+@click.command("endorse")
+@negotiation_option
+@actor_options
+@pass_home
+def endorse(home: Home, negotiation: str | None, code: str, key_file: Path | None) -> None:
+    """Endorse the final text and every party's signature (a guarantor)."""
+    with reported():
+        state = home.services().state(current(home, negotiation))
+        if state.final is None:
+            raise InvalidInputError("there is no final text to endorse yet")
+        signs = [
+            state.signatures[p].event
+            for p in state.charter.codes(Role.PARTY)
+            if p in state.signatures
+        ]
+        act(home, negotiation, code, key_file, EventType.ENDORSE, moves.endorse(state.final, signs))
+
+
+COMMANDS: list[click.Command] = [
+    negotiation_group, join, propose, send, amend, accept, confirm, reject, comment, statement,
+    suspend, resume, terminate, finalize, sign, ratify, witness, endorse,
+]  # fmt: skip

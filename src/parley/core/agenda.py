@@ -1,0 +1,112 @@
+"""What each participant still has to do, derived from the state (for status pages and commands).
+
+Nothing here is a rule: the protocol decides what is allowed. The agenda only reads the state and
+says, in words, what is waiting for whom, so a delegation sees at a glance what waits for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from parley.core import policy
+from parley.core.charter import Role
+from parley.core.protocol import Mode, Phase, State, firm_acceptors, pen_holders
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One thing a participant is expected to do."""
+
+    code: str
+    what: str
+    deadline: str | None = None
+
+
+def agenda(state: State) -> list[Task]:
+    """Every open task, by participant in charter order."""
+    tasks: list[Task] = []
+    if state.phase is Phase.CONVENING:
+        tasks += [
+            Task(c, "join the negotiation") for c in state.charter.codes() if c not in state.joined
+        ]
+    elif state.phase is Phase.OPEN:
+        tasks += _reviews(state) + _confirmations(state) + _finalize(state)
+    elif state.phase is Phase.SUSPENDED:
+        who = [state.suspended_by] if state.suspended_by else state.charter.codes(Role.MEDIATOR)
+        tasks += [Task(c, "resume the talks when ready") for c in who]
+    elif state.phase is Phase.SIGNING:
+        tasks += _signing(state)
+    order = {c: i for i, c in enumerate(state.charter.codes())}
+    return sorted(tasks, key=lambda t: order.get(t.code, 99))
+
+
+def _reviews(state: State) -> list[Task]:
+    out = []
+    for version, recipients in state.sent.items():
+        answered = state.responded.get(version, frozenset())
+        for code in sorted(recipients - answered):
+            deadline = state.deadlines.get(version)
+            out.append(
+                Task(code, f"review version {version[:8]}…: amend, accept or reject", deadline)
+            )
+    return out
+
+
+def _confirmations(state: State) -> list[Task]:
+    out = []
+    for party, held in state.acceptances.items():
+        for version, acc in held.items():
+            if (
+                acc.mode is Mode.AD_REFERENDUM
+                and acc.confirmed_by is None
+                and acc.withdrawn_by is None
+            ):
+                out.append(Task(party, f"confirm the ad referendum acceptance of {version[:8]}…"))
+    return out
+
+
+def _finalize(state: State) -> list[Task]:
+    parties = state.charter.codes(Role.PARTY)
+    for version in state.versions:
+        if len(firm_acceptors(state, version)) == len(parties):
+            holders = [c for c in pen_holders(state) if c in state.charter.codes(Role.MEDIATOR)]
+            return [
+                Task(c, f"finalize version {version[:8]}…, accepted by every party")
+                for c in holders
+            ]
+    return []
+
+
+def _signing(state: State) -> list[Task]:
+    out = []
+    for party in state.charter.codes(Role.PARTY):
+        held = state.signatures.get(party)
+        if held is None:
+            out.append(Task(party, "sign the final text"))
+        elif held.mode is Mode.AD_REFERENDUM and held.ratified_by is None:
+            out.append(Task(party, "ratify the ad referendum signature"))
+    out += _witnessing(state)
+    if all(p in state.signatures for p in state.charter.codes(Role.PARTY)):
+        out += [
+            Task(g, "endorse the agreement and the parties' signatures")
+            for g in state.charter.codes(Role.GUARANTOR)
+            if g not in state.endorsements
+        ]
+    return out
+
+
+def _witnessing(state: State) -> list[Task]:
+    _, findings = policy.evaluate(state.charter.policy, state.attestations())
+    out = []
+    for party, held in state.signatures.items():
+        done = state.witnesses.get(held.event, {})
+        missing = any(
+            not f.holds and f.requirement.startswith(f"{party}'s signature") for f in findings
+        )
+        if missing:
+            out += [
+                Task(w, f"witness {party}'s signature")
+                for w in state.charter.codes(Role.WITNESS)
+                if w != party and w not in done
+            ]
+    return out
