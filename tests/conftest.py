@@ -25,3 +25,11 @@ def shared_vectors(*parts: str) -> Path:
             pytest.fail(f"test vectors missing at {path} (CI requires ../shared/vectors)")
         pytest.skip(f"public test vectors not found at {path}: clone ../shared beside the repo")
     return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test gets its own PARLEY_HOME, and no outside database or server leaks in."""
+    monkeypatch.setenv("PARLEY_HOME", str(tmp_path / "home"))
+    for name in ("PARLEY_DATABASE_URL", "PARLEY_SERVER", "PARLEY_NEGOTIATION"):
+        monkeypatch.delenv(name, raising=False)

@@ -1,10 +1,10 @@
 """Where the command line keeps things: PARLEY_HOME, its keys, its store and its log.
 
-    $PARLEY_HOME/                 default ~/.local/share/parley
-      parley.db                   the SQLite store (unless PARLEY_DATABASE_URL names another)
-      keys/<CODE>.key             participants' key files (mode 0600), used by --as CODE
-      log/log.key                 the deployment's log key (signs checkpoints)
-      log/witnesses/<NAME>.key    local log witnesses' cosignature keys
+$PARLEY_HOME/                 default ~/.local/share/parley
+  parley.db                   the SQLite store (unless PARLEY_DATABASE_URL names another)
+  keys/<CODE>.key             participants' key files (mode 0600), used by --as CODE
+  log/log.key                 the deployment's log key (signs checkpoints)
+  log/witnesses/<NAME>.key    local log witnesses' cosignature keys
 """
 
 from __future__ import annotations
@@ -80,6 +80,8 @@ class Home:
 
     path: Path = field(default_factory=default_home)
     database_url: str | None = None
+    server_url: str | None = field(default_factory=lambda: os.environ.get("PARLEY_SERVER"))
+    """When set (``--server URL`` or PARLEY_SERVER), commands go through that server's API."""
     _services: svc.Services | None = None
 
     @property
@@ -118,7 +120,11 @@ class Home:
         return new_key(path, name, keys.COSIGNATURE_V1)
 
     def services(self) -> svc.Services:
-        """The services over this home's store (opened once)."""
+        """The services over this home's store (opened once), or a client of a Parley server."""
+        if self._services is None and self.server_url:
+            from parley.client import RemoteServices
+
+            self._services = RemoteServices(self.server_url, home=self)  # type: ignore[assignment]
         if self._services is None:
             from parley.storage import open_store
 

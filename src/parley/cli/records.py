@@ -1,0 +1,246 @@
+"""Reading the record: status, history, a version's text, the bundle, and the log.
+
+Every read command takes ``--json`` for scripts; the human form uses rich tables.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from parley.cli.errors import reported
+from parley.cli.home import Home
+from parley.cli.log import evidence_group
+from parley.cli.negotiate import current, negotiation_option, pass_home
+from parley.core import text as text_model
+from parley.core import textformat
+from parley.core.agenda import agenda
+from parley.core.event import SignedEvent
+from parley.core.protocol import State, pen_holders
+from parley.core.report import human_time
+from parley.errors import InvalidInputError
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def status_json(state: State) -> dict[str, Any]:
+    """The status as data (the same shape the HTTP API returns)."""
+    final = state.final_text
+    return {
+        "negotiation": state.negotiation,
+        "title": state.charter.title,
+        "phase": state.phase.value,
+        "events": state.seq,
+        "pen": pen_holders(state),
+        "participants": [_participant_json(state, p.code) for p in state.charter.participants],
+        "versions": list(state.versions),
+        "final": state.final,
+        "final_status": None if final is None else _text_status(final),
+        "todo": [{"code": t.code, "what": t.what, "deadline": t.deadline} for t in agenda(state)],
+    }
+
+
+def _participant_json(state: State, code: str) -> dict[str, Any]:
+    p = state.charter.participant(code)
+    assert p is not None
+    roles = [r.value for r in p.roles]
+    return {"code": p.code, "name": p.name, "roles": roles, "joined": code in state.joined}
+
+
+def _text_status(text: text_model.Text) -> dict[str, Any]:
+    st = text_model.status(text)
+    return {"provisions": st.provisions, "brackets": st.brackets, "options": st.options,
+            "reservations": st.reservations, "clean": st.clean}  # fmt: skip
+
+
+@click.command("status")
+@negotiation_option
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@pass_home
+def status(home: Home, negotiation: str | None, as_json: bool) -> None:
+    """Where the negotiation stands: phase, pen, and what each participant still has to do."""
+    with reported():
+        state = home.services().state(current(home, negotiation))
+    if as_json:
+        click.echo(json.dumps(status_json(state), indent=2, ensure_ascii=False))
+        return
+    _print_status(state)
+
+
+def _print_status(state: State) -> None:
+    from rich.table import Table
+
+    console = _console()
+    console.print(f"[bold]{state.charter.title}[/]  ({state.negotiation[:12]}…)")
+    console.print(f"Phase: [bold]{state.phase.value.replace('_', ' ')}[/]   events: {state.seq}   "
+                  f"pen: {', '.join(pen_holders(state))}")  # fmt: skip
+    if state.final:
+        console.print(f"Final text: {state.final[:16]}…")
+    table = Table("participant", "roles", "joined", "still to do")
+    tasks = agenda(state)
+    for p in state.charter.participants:
+        todo = "; ".join(
+            t.what + (f" (by {human_time(t.deadline)})" if t.deadline else "")
+            for t in tasks if t.code == p.code
+        )  # fmt: skip
+        roles = ", ".join(r.value for r in p.roles)
+        table.add_row(
+            f"{p.code} {p.name}", roles, "yes" if p.code in state.joined else "no", todo or "—"
+        )
+    console.print(table)
+
+
+@click.command("history")
+@negotiation_option
+@click.option("--as", "viewer", help="Show what this participant may read (caucus bodies hidden).")
+@click.option("--json", "as_json", is_flag=True, help="Print the events as JSON.")
+@pass_home
+def history(home: Home, negotiation: str | None, viewer: str | None, as_json: bool) -> None:
+    """Every event, in order: who did what, when."""
+    with reported():
+        events = home.services().events(current(home, negotiation), viewer=viewer)
+    if as_json:
+        click.echo(json.dumps([e.to_json() for e in events], indent=1, ensure_ascii=False))
+        return
+    from rich.table import Table
+
+    table = Table("#", "when", "who", "move", "what", "event")
+    for e in events:
+        env = e.envelope
+        table.add_row(str(env.seq), human_time(env.time), env.author, env.type.value,
+                      describe(e), e.hash[:10] + "…")  # fmt: skip
+    _console().print(table)
+
+
+def describe(event: SignedEvent) -> str:
+    """A few words on what an event says (or that its body is withheld)."""
+    body = event.body
+    if body is None:
+        return "(confidential: caucus of " + ", ".join(event.envelope.audience or ()) + ")"
+    for key in ("version", "sign"):
+        if key in body and isinstance(body[key], str):
+            extra = f" to {', '.join(body['to'])}" if "to" in body else ""
+            mode = " ad referendum" if body.get("mode") == "ad_referendum" else ""
+            return f"{key} {body[key][:10]}…{extra}{mode}"
+    for key in ("reason", "text", "reasons", "note"):
+        if isinstance(body.get(key), str) and body[key]:
+            return str(body[key])[:60]
+    return ""
+
+
+@click.command("text")
+@click.argument("version")
+@negotiation_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--json", "as_json", is_flag=True, help="The canonical JSON instead of the text format."
+)
+@pass_home
+def text(
+    home: Home, version: str, negotiation: str | None, output: Path | None, as_json: bool
+) -> None:
+    """A version's text (in the Parley text format, or canonical JSON)."""
+    with reported():
+        found = home.services().version(current(home, negotiation), version)
+        out = (json.dumps(text_model.to_json(found), indent=1, ensure_ascii=False) + "\n"
+               if as_json else textformat.render(found))  # fmt: skip
+        _write(output, out)
+
+
+@click.command("bundle")
+@negotiation_option
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@pass_home
+def bundle_cmd(home: Home, negotiation: str | None, output: Path) -> None:
+    """Write the agreement bundle: one file anyone can verify offline with `parley verify`."""
+    with reported():
+        data = home.services().bundle(current(home, negotiation))
+        _write(output, data.decode())
+        click.echo(f"wrote {output} ({len(data):,} bytes); check it with: parley verify {output}")
+
+
+def _write(output: Path | None, data: str) -> None:
+    if output is None:
+        click.echo(data, nl=False)
+        return
+    try:
+        output.write_text(data, encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInputError(f"cannot write {output}: {exc.strerror}") from exc
+
+
+# --- the log ------------------------------------------------------------------------------------
+
+
+@click.group("log")
+def log_group() -> None:
+    """The deployment's transparency log: checkpoint, verifier key, proofs, local log witnesses."""
+
+
+@log_group.command("checkpoint")
+@pass_home
+def log_checkpoint(home: Home) -> None:
+    """Publish (if needed) and print the latest signed, cosigned checkpoint."""
+    with reported():
+        stored = home.services().publish()
+        if stored is None:
+            raise InvalidInputError("this store has no log")
+        click.echo(stored.note, nl=False)
+
+
+@log_group.command("vkey")
+@pass_home
+def log_vkey(home: Home) -> None:
+    """The log's verifier key, and the log-witness policy as a tlog-policy file."""
+    with reported():
+        setup = home.services().log_setup
+        if setup is None:
+            raise InvalidInputError("this store has no log")
+        click.echo(setup.witness_policy(), nl=False)
+
+
+@log_group.command("proof")
+@click.argument("event")
+@pass_home
+def log_proof(home: Home, event: str) -> None:
+    """A c2sp.org/tlog-proof for one event (by its hash or first digits)."""
+    with reported():
+        click.echo(home.services().proof(event), nl=False)
+
+
+@log_group.group("witness")
+def log_witness() -> None:
+    """Local log witnesses: each cosigns every checkpoint with its own key and state."""
+
+
+@log_witness.command("add")
+@click.argument("name")
+@pass_home
+def log_witness_add(home: Home, name: str) -> None:
+    """Create a local log witness; new charters will require its cosignature."""
+    with reported():
+        key = home.add_witness(name)
+        click.echo(key.public().vkey())
+
+
+@log_witness.command("list")
+@pass_home
+def log_witness_list(home: Home) -> None:
+    """The local log witnesses and their verifier keys."""
+    with reported():
+        setup = home.services().log_setup
+        for name, key in setup.witnesses if setup else []:
+            click.echo(f"{name}  {key.public().vkey()}")
+
+
+log_group.add_command(evidence_group)
+
+COMMANDS: list[click.Command] = [status, history, bundle_cmd, log_group]
+"""``text VERSION`` joins the ``parley text`` group (see ``parley.cli.textcmd``)."""
