@@ -20,10 +20,11 @@ import click
 from parley.cli.errors import reported
 from parley.cli.home import Home
 from parley.core import charter as charters
-from parley.core import moves, textformat
+from parley.core import integration, moves, textformat
 from parley.core import text as text_model
 from parley.core.charter import Charter, Participant, PenRule, Role
 from parley.core.event import EventType
+from parley.core.integration import Return
 from parley.core.keys import key_file_vkey, parse_vkey
 from parley.core.protocol import Mode
 from parley.errors import InvalidInputError, NotFoundError
@@ -394,6 +395,46 @@ def terminate(home: Home, reason: str, negotiation: str | None, code: str,
         act(home, negotiation, code, key_file, EventType.TERMINATE, moves.terminate(reason))
 
 
+@click.command("integrate")
+@click.argument("returns", nargs=-1, required=True)
+@click.option("--base", required=True, help="The version the returns were made against.")
+@click.option("--text", "text_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Publish this edited text instead of the merge as it comes out.")  # fmt: skip
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the integrated text here.")  # fmt: skip
+@negotiation_option
+@actor_options
+@pass_home
+def integrate(home: Home, returns: tuple[str, ...], base: str, text_file: Path | None,
+              output: Path | None, negotiation: str | None, code: str,
+              key_file: Path | None) -> None:  # fmt: skip
+    """Merge returned amendments into a new version (a mediator); clashes become options."""
+    with reported():
+        nid = current(home, negotiation)
+        services = home.services()
+        state = services.state(nid)
+        base_v = services.complete(base, "version")
+        full = [services.complete(r, "version") for r in returns]
+        rets = [Return(_author(state.versions, v), services.version(nid, v)) for v in full]
+        result = integration.integrate(services.version(nid, base_v), rets, code)
+        text = read_text(text_file) if text_file else result.text
+        decisions = list(integration.decide(services.version(nid, base_v), text, result.conflicts))
+        if output:
+            output.write_text(textformat.render(text), encoding="utf-8")
+        act(home, nid, code, key_file, EventType.INTEGRATE,
+            moves.integrate(base_v, full, text, decisions))  # fmt: skip
+        click.echo(f"version {text_model.version_hash(text)}: {len(result.conflicts)} conflict(s)")
+        for c in result.conflicts:
+            click.echo(f"  {c.provision or 'text'}: {c.kind.value}", err=True)
+
+
+def _author(versions: Any, version: str) -> str:
+    info = versions.get(version)
+    if info is None:
+        raise NotFoundError(f"version {version[:8]}… is not in this negotiation's record")
+    return str(info.author)
+
+
 @click.command("finalize")
 @click.argument("version")
 @negotiation_option
@@ -475,6 +516,6 @@ def endorse(home: Home, negotiation: str | None, code: str, key_file: Path | Non
 
 
 COMMANDS: list[click.Command] = [
-    negotiation_group, join, propose, send, amend, accept, confirm, reject, comment, statement,
-    suspend, resume, terminate, finalize, sign, ratify, witness, endorse,
+    negotiation_group, join, propose, send, amend, accept, confirm, reject, integrate, comment,
+    statement, suspend, resume, terminate, finalize, sign, ratify, witness, endorse,
 ]  # fmt: skip

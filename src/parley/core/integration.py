@@ -1,0 +1,67 @@
+"""Integrating returned amendments: the mediator's merge, with a decision recorded per provision.
+
+Returns are merged one after another into the base with the three-way merge; conflicting wording
+becomes options attributed to the delegation that proposed it. The decisions say, for every
+provision the returns touched, what the integration did with it, so the record shows how each
+return was handled (LEOS calls this "processed").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from parley.core import merge
+from parley.core import text as text_model
+from parley.core.text import Text
+
+
+@dataclass(frozen=True, slots=True)
+class Return:
+    """One returned amendment: its text and the delegation that made it."""
+
+    author: str
+    text: Text
+
+
+@dataclass(frozen=True, slots=True)
+class Integration:
+    """The integrated text, the per-provision decisions, and the conflicts left open."""
+
+    text: Text
+    decisions: tuple[dict[str, str], ...]
+    conflicts: tuple[merge.Conflict, ...]
+
+
+def integrate(base: Text, returns: Sequence[Return], mediator: str) -> Integration:
+    """Merge every return into ``base``; later returns merge into the running result."""
+    merged = base
+    conflicts: list[merge.Conflict] = []
+    for i, ret in enumerate(returns):
+        if i == 0:
+            merged = ret.text
+            continue
+        # The running result is the first return's until a second one is merged into it; from
+        # then on it is the mediator's text.
+        ours_by = returns[0].author if i == 1 else mediator
+        result = merge.merge(base, merged, ret.text, ours_by, ret.author)
+        merged = result.text
+        conflicts.extend(result.conflicts)
+    return Integration(merged, tuple(decide(base, merged, conflicts)), tuple(conflicts))
+
+
+def decide(base: Text, merged: Text, conflicts: Sequence[merge.Conflict]) -> list[dict[str, str]]:
+    """One decision per provision that differs from the base: options, kept, merged or removed."""
+    old, new = text_model.provisions_by_id(base), text_model.provisions_by_id(merged)
+    disputed = {c.provision: c.kind.value for c in conflicts if c.provision}
+    out = []
+    for pid in sorted(old.keys() | new.keys()):
+        if pid in disputed:
+            out.append({"provision": pid, "decision": "options", "conflict": disputed[pid]})
+        elif pid not in new:
+            out.append({"provision": pid, "decision": "removed"})
+        elif pid not in old:
+            out.append({"provision": pid, "decision": "added"})
+        elif old[pid] != new[pid]:
+            out.append({"provision": pid, "decision": "merged"})
+    return out
