@@ -1,0 +1,125 @@
+"""A whole negotiation through the real command line, on the embedded SQLite store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from parley.cli.main import main
+
+TEXT = """Title: Agreement on Ending Cross-Border Attacks
+Language: en
+
+# Article 1 — Cessation of attacks {#art-1}
+
+The Parties shall refrain from any cross-border attack.
+"""
+
+CHARTER = """
+title = "Agreement on Ending Cross-Border Attacks"
+pen = "mediator"
+
+[[participant]]
+code = "PK"
+name = "Islamic Republic of Pakistan"
+roles = ["party"]
+
+[[participant]]
+code = "AF"
+name = "Islamic Emirate of Afghanistan"
+roles = ["party"]
+
+[[participant]]
+code = "QA"
+name = "State of Qatar"
+roles = ["mediator", "witness", "guarantor"]
+
+[[participant]]
+code = "TR"
+name = "Republic of Türkiye"
+roles = ["mediator", "witness", "guarantor"]
+"""
+
+
+def run(*args: str) -> Result:
+    result = CliRunner().invoke(main, list(args))
+    assert "Traceback" not in result.output
+    return result
+
+
+def ok(*args: str) -> str:
+    result = run(*args)
+    assert result.exit_code == 0, f"{args}: {result.output}"
+    return result.stdout
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "draft.txt").write_text(TEXT, encoding="utf-8")
+    (tmp_path / "charter.toml").write_text(CHARTER, encoding="utf-8")
+    return tmp_path
+
+
+def test_a_whole_negotiation_from_the_command_line(workdir: Path) -> None:
+    for code in ("PK", "AF", "QA", "TR"):
+        ok("key", "new", code)
+    ok("log", "witness", "add", "qa-log-witness")
+    ok("log", "witness", "add", "tr-log-witness")
+    assert "convened by QA" in ok("negotiation", "open", "charter.toml", "--as", "QA")
+    for code in ("PK", "AF", "QA", "TR"):
+        ok("join", "--as", code)
+    version = ok("propose", "draft.txt", "--as", "QA").split("version ")[-1].strip()
+    short = version[:8]
+    ok(
+        "send",
+        short,
+        "--to",
+        "PK",
+        "--to",
+        "AF",
+        "--deadline",
+        "2030-01-01T12:00:00Z",
+        "--as",
+        "QA",
+    )
+    status = json.loads(ok("status", "--json"))
+    assert {t["code"] for t in status["todo"]} == {"PK", "AF"}
+    ok("accept", short, "--as", "PK")
+    ok("accept", short, "--ad-ref", "--as", "AF")
+    refused = run("finalize", short, "--as", "QA")
+    assert refused.exit_code == 4
+    assert "not yet confirmed" in refused.stderr
+    ok("statement", "Our territory will not be used against anyone.", "--as", "AF")
+    ok("confirm", short, "--as", "AF")
+    ok("finalize", short, "--as", "QA")
+    ok("sign", "--as", "PK")
+    ok("sign", "--as", "AF")
+    ok("witness", "PK", "--as", "QA")
+    ok("witness", "AF", "--as", "TR")
+    ok("endorse", "--as", "QA")
+    ok("endorse", "--as", "TR")
+    assert json.loads(ok("status", "--json"))["phase"] == "in_force"
+    ok("bundle", "-o", "agreement.json")
+    report = run("verify", "agreement.json")
+    assert report.exit_code == 0, report.output
+    assert "VALID AND IN FORCE" in report.stdout
+    assert "not binding" in report.stdout
+
+
+def test_acting_with_another_participants_key_is_refused(workdir: Path) -> None:
+    for code in ("PK", "AF", "QA", "TR"):
+        ok("key", "new", code)
+    ok("negotiation", "open", "charter.toml", "--as", "QA")
+    result = run("join", "--as", "PK", "--key", "home/keys/AF.key")
+    assert result.exit_code == 2
+    assert "not 'PK'" in result.stderr
+
+
+def test_errors_are_one_line_and_coded(workdir: Path) -> None:
+    result = run("status")
+    assert result.exit_code == 3
+    assert result.stderr.startswith("error: no negotiation yet")
