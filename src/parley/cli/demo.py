@@ -1,7 +1,113 @@
-"""Commands: (filled in)."""
+"""``parley demo``: a whole mediated negotiation, played into a fresh store and narrated.
+
+The demo keeps everything in one folder (default ``./parley-demo``): the delegations' demo keys,
+the SQLite store, the log key and two local log witnesses, and the agreement bundle it writes and
+verifies at the end. Run ``parley --home parley-demo/home status`` (or any other command) after it
+to look around, or act as any delegation with ``--as CODE``.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
+
 import click
 
-COMMANDS: list[click.Command] = []
+from parley.cli.errors import reported
+from parley.cli.home import Home
+from parley.core import bundle, keys
+from parley.errors import InvalidInputError
+
+MARKER = ".parley-demo"
+
+
+@click.command("demo")
+@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("parley-demo"), show_default=True,
+              help="Folder for the demo's keys, store and bundle (replaced each run).")  # fmt: skip
+def demo(folder: Path) -> None:
+    """Play a realistic mediated negotiation from charter to agreement in force, and verify it."""
+    with reported():
+        home = _fresh_home(folder)
+        scenario = _setup(home)
+        _narrate(scenario)
+        out = folder / "agreement.bundle.json"
+        data = home.services().bundle(scenario.negotiation)
+        out.write_bytes(data)
+        _conclude(home, scenario, out, data)
+
+
+def _fresh_home(folder: Path) -> Home:
+    if folder.exists():
+        if not (folder / MARKER).exists():
+            raise InvalidInputError(
+                f"{folder} exists and is not a Parley demo folder; choose --dir"
+            )
+        shutil.rmtree(folder)
+    (folder / "home").mkdir(parents=True)
+    (folder / MARKER).write_text("made by parley demo; replaced on the next run\n")
+    return Home(folder / "home")
+
+
+def _setup(home: Home) -> object:
+    from parley import scenario as sc
+
+    for code in sc.DELEGATIONS:
+        key = keys.SigningKey.from_seed(code, os.urandom(32))
+        path = home.key_file(code)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(keys.key_file_bytes(key))
+    for name in ("qa-log-witness", "tr-log-witness"):
+        home.add_witness(name)
+    services = home.services()
+    clock = sc.ScenarioClock()
+    services.clock = clock
+    delegation_keys = {code: home.participant_key(code) for code in sc.DELEGATIONS}
+    return sc.Scenario(services, delegation_keys, clock)
+
+
+def _narrate(scenario: object) -> None:
+    from rich.console import Console
+
+    from parley import scenario as sc
+
+    assert isinstance(scenario, sc.Scenario)
+    console = Console(highlight=False)
+    console.rule("[bold]A mediated negotiation, from charter to agreement in force")
+    last_day = ""
+    for step in sc.steps(scenario, os.urandom(16).hex()):
+        day = f"{step.when.day} {step.when:%b %Y}"
+        shown = day if day != last_day else ""
+        last_day = day
+        console.print(f"[dim]{shown:<12}[/] [bold cyan]{step.who:<15}[/] {step.what}")
+        if step.detail:
+            console.print(f"{'':<12} {'':<15} [dim]{step.detail}[/]")
+
+
+def _conclude(home: Home, scenario: object, out: Path, data: bytes) -> None:
+    from rich.console import Console
+
+    from parley import scenario as sc
+    from parley.cli.verifycmd import print_report
+
+    assert isinstance(scenario, sc.Scenario)
+    console = Console(highlight=False)
+    console.rule("[bold]The agreement bundle, verified offline")
+    console.print(f"Bundle: [bold]{out}[/] ({len(data):,} bytes)\n")
+    print_report(bundle.check_bundle(data), str(out))
+    v = scenario.versions
+    flag = f"--home {home.path}"
+    console.rule("[bold]Look around")
+    console.print(f"  parley {flag} status")
+    console.print(f"  parley {flag} history")
+    console.print(
+        f"  parley {flag} redline {v['v1'][:8]} {v['v2'][:8]}     # what the integration did"
+    )
+    console.print(f"  parley {flag} text {v['v3'][:8]}               # the final text")
+    console.print(f"  parley verify {out}")
+
+
+COMMANDS: list[click.Command] = [demo]

@@ -218,9 +218,17 @@ def _attestation_lines(state: protocol.State) -> list[Line]:
             )
     for g, att in sorted(state.endorsements.items()):
         out.append(
-            Line(f"{g} endorsed the agreement and the parties' signatures", True, f"on {att.time}")
+            Line(
+                f"{g} endorsed the agreement and the parties' signatures",
+                True,
+                f"on {human_time(att.time)}",
+            )
         )
     return out
+
+
+def _on(time: str) -> str:
+    return f"on {human_time(time)}"
 
 
 def _signature_line(party: str, sig: protocol.Attestation) -> Line:
