@@ -12,7 +12,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from tests.negotiation import Table, clean_text, key_for
+from tests.negotiation import Table, clean_text, key_for, make_charter
 
 from parley.core import moves, protocol
 from parley.core import text as text_model
@@ -20,9 +20,9 @@ from parley.core.event import EventType as T
 from parley.core.event import SignedEvent, format_time
 
 
-def negotiation(n: int) -> list[SignedEvent]:
+def negotiation(n: int, nonce: str = "bench-nonce-0001") -> list[SignedEvent]:
     """A deterministic negotiation of about ``n`` events, built without re-folding each step."""
-    table = Table().open()
+    table = Table(charter=make_charter(nonce=nonce)).open()
     text = clean_text()
     version = text_model.version_hash(text)
     table.play("QA", T.PROPOSE, moves.propose(text))

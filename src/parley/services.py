@@ -9,7 +9,7 @@ share one database and still agree (the derived state always equals the fold of 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +23,7 @@ from parley.core.keys import SigningKey
 from parley.core.log import LocalWitness
 from parley.core.note import Note, parse_note
 from parley.core.witness import Cosigned
-from parley.errors import ConflictError, InvalidInputError, NotFoundError
+from parley.errors import ConflictError, InvalidInputError, NotFoundError, ParleyError
 from parley.store import NegotiationRow, Store, StoredCheckpoint, Transaction
 
 Clock = Callable[[], datetime]
@@ -137,15 +137,71 @@ class Services:
 
     def submit(self, event: SignedEvent) -> Receipt:
         """Check a signed event against the rules and store it with its log leaf, atomically."""
-        env = event.envelope
+        pending: dict[str, protocol.State] = {}
         with self.store.transaction() as tx:
-            if env.type is EventType.CHARTER:
-                state = protocol.start(event)
-            else:
-                state = protocol.apply(self._load(tx, env.negotiation), event)
-            index = tx.append(event, self._row(tx, state, event))
-            self._keep_versions(tx, event)
-        self._states[env.negotiation] = state
+            receipt = self._submit_in(tx, event, pending)
+        self._states.update(pending)
+        return receipt
+
+    def submit_batch(self, events: Sequence[SignedEvent]) -> list[Receipt | ParleyError]:
+        """Group commit: check and store many events in one transaction (one durable commit).
+
+        Each event is judged on its own: a refused event is returned as its error and nothing of
+        it is stored, while the others are. If another writer moved first (a conflict inside the
+        transaction), the events are submitted one by one instead.
+        """
+        results: list[Receipt | ParleyError] = []
+        pending: dict[str, protocol.State] = {}
+        try:
+            with self.store.transaction() as tx:
+                for event in events:
+                    results.append(self._judged(tx, event, pending))
+        except ConflictError:
+            return [self._attempt(event) for event in events]
+        self._states.update(pending)
+        return results
+
+    def _attempt(self, event: SignedEvent) -> Receipt | ParleyError:
+        try:
+            return self.submit(event)
+        except ParleyError as exc:
+            return exc
+
+    def _judged(
+        self, tx: Transaction, event: SignedEvent, pending: dict[str, protocol.State]
+    ) -> Receipt | ParleyError:
+        try:
+            state = self._next_state(tx, event, pending)
+        except ConflictError:
+            raise
+        except ParleyError as exc:
+            return exc
+        return self._store(tx, event, state, pending)
+
+    def _submit_in(
+        self, tx: Transaction, event: SignedEvent, pending: dict[str, protocol.State]
+    ) -> Receipt:
+        return self._store(tx, event, self._next_state(tx, event, pending), pending)
+
+    def _next_state(
+        self, tx: Transaction, event: SignedEvent, pending: dict[str, protocol.State]
+    ) -> protocol.State:
+        env = event.envelope
+        if env.type is EventType.CHARTER:
+            return protocol.start(event)
+        prior = pending.get(env.negotiation) or self._load(tx, env.negotiation)
+        return protocol.apply(prior, event)
+
+    def _store(
+        self,
+        tx: Transaction,
+        event: SignedEvent,
+        state: protocol.State,
+        pending: dict[str, protocol.State],
+    ) -> Receipt:
+        index = tx.append(event, self._row(tx, state, event))
+        self._keep_versions(tx, event)
+        pending[event.envelope.negotiation] = state
         return Receipt(event, index, state)
 
     def act(

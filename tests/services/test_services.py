@@ -12,7 +12,7 @@ from parley.core import text as text_model
 from parley.core.bundle import Verdict
 from parley.core.charter import PenRule
 from parley.core.event import EventType as T
-from parley.errors import ConflictError, NotFoundError, ProtocolError
+from parley.errors import ConflictError, NotFoundError, ProtocolError, SignatureError
 from parley.store import MemoryStore
 from tests.negotiation import LOG_KEY, WITNESS_KEYS, clean_text, key_for, make_charter
 
@@ -96,3 +96,16 @@ def test_caucus_bodies_are_withheld_from_outsiders(services: svc.Services) -> No
     services.act(nid, "AF", key_for("AF"), T.STATEMENT, moves.statement("for QA, TR"), audience)
     assert services.events(nid, viewer="PK")[-1].body is None
     assert services.events(nid, viewer="QA")[-1].body is not None
+
+
+def test_group_commit_keeps_the_good_and_refuses_the_bad(services: svc.Services) -> None:
+    from tests.negotiation import Table
+
+    table = Table(charter=make_charter(PenRule.MEDIATOR, nonce="batch-nonce-1")).open()
+    good = list(table.events)
+    forged = table.build("AF", T.STATEMENT, moves.statement("x"))
+    forged = type(forged)(forged.envelope, bytes(64), forged.body, forged.hash)
+    results = services.submit_batch([*good, forged])
+    assert all(isinstance(r, svc.Receipt) for r in results[:-1])
+    assert isinstance(results[-1], SignatureError)
+    assert len(services.events(good[0].envelope.negotiation)) == len(good)
