@@ -12,6 +12,7 @@ acknowledged event is never half-stored. Two rules keep several processes honest
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -211,6 +212,8 @@ class _MemoryTransaction:
         return self.data.versions.get(version)
 
     def complete(self, prefix: str) -> list[str]:
+        if not re.fullmatch(r"[0-9a-f]{4,64}", prefix):
+            raise InvalidInputError(f"a hash prefix is 4 to 64 lowercase hex digits, found {prefix!r}")
         keys = [*self.data.by_hash, *self.data.versions]
         return sorted({k for k in keys if k.startswith(prefix)})
 

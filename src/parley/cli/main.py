@@ -54,6 +54,8 @@ COMMAND_MODULES = (
     "verifycmd",
     "log",
     "demo",
+    "dbcmd",
+    "serve",
 )
 """Modules under ``parley.cli`` whose ``COMMANDS`` list joins the ``parley`` group."""
 

@@ -1,0 +1,424 @@
+"""``SqlStore``: the ``Store`` protocol over SQLAlchemy Core, one code for SQLite and PostgreSQL.
+
+Rows and domain values are mapped by hand in this file. An event is kept as its wire JSON
+(``SignedEvent.to_json``) and rebuilt with ``event_from_json``, which recomputes its hash: a row
+that does not hash to its key is reported as a broken store, never served.
+
+Locking, so that several processes can share one database:
+
+* SQLite: every transaction starts with ``BEGIN IMMEDIATE`` (the driver's own implicit BEGIN is
+  switched off), so writers take the database's write lock up front and queue on the busy timeout.
+* PostgreSQL: ``append`` and ``put_checkpoint`` first lock the single ``log_head`` row
+  (``SELECT … FOR UPDATE``), then the negotiation row, so log appends are strictly sequential
+  and the log is gapless; READ COMMITTED means every statement after the lock sees the latest
+  committed state.
+
+The optimistic lock is ``check_append`` (shared with ``MemoryStore``), then an
+``UPDATE … WHERE id = :id AND seq = :expected``, or an INSERT for a charter; zero rows or a
+unique violation is a ``ConflictError``. Database failures become ``StorageError``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import (
+    CompoundSelect,
+    Connection,
+    CursorResult,
+    Engine,
+    Executable,
+    Row,
+    create_engine,
+    event,
+    exc,
+    insert,
+    select,
+    union,
+    update,
+)
+from sqlalchemy.engine import URL, make_url
+
+from parley.core import merkle
+from parley.core.event import SignedEvent, event_from_json
+from parley.core.witness import Cosigned
+from parley.errors import ConflictError, InvalidInputError, NotFoundError, StorageError
+from parley.storage.schema import (
+    LOG_HEAD_ID,
+    checkpoints,
+    events,
+    log_entries,
+    log_hashes,
+    log_head,
+    negotiations,
+    versions,
+    witness_state,
+)
+from parley.store import NegotiationRow, StoredCheckpoint, StoredEvent, Transaction, check_append
+
+BUSY_TIMEOUT_SECONDS = 30
+"""How long a SQLite writer waits for another's write lock before giving up."""
+
+SQLITE_PRAGMAS = (
+    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}",
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = FULL",
+    "PRAGMA foreign_keys = ON",
+)
+"""Set on every new SQLite connection, busy timeout first (switching to WAL may have to wait).
+
+WAL lets readers proceed while one writer appends. ``synchronous = FULL`` syncs the WAL at every
+commit; ``NORMAL`` would already keep every committed event through a crash of the process, FULL
+also keeps it through a crash of the machine, at the price of one fsync per event."""
+
+_PREFIX_RE = re.compile(r"[0-9a-f]{4,64}")
+
+
+# --- engines -------------------------------------------------------------------------------------
+
+
+def connect(url: str | URL) -> Engine:
+    """An engine for a SQLite file or a PostgreSQL database, set up for this store's locking."""
+    parsed = _parse_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            raise InvalidInputError("SQLite needs a file (sqlite:///path/parley.db), not memory")
+        engine = create_engine(
+            parsed, connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False}
+        )
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    if backend == "postgresql":
+        return create_engine(parsed, pool_pre_ping=True)
+    raise InvalidInputError(
+        f"unsupported database {backend!r}: use sqlite:///PATH or postgresql+psycopg://…"
+    )
+
+
+def _parse_url(url: str | URL) -> URL:
+    """Parse a URL; plain ``postgresql://`` and ``postgres://`` mean the psycopg 3 driver."""
+    try:
+        parsed = make_url(url)
+    except exc.ArgumentError as error:
+        raise InvalidInputError(f"not a database URL: {error}") from error
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    """Switch off the driver's implicit BEGIN (we emit our own) and set the pragmas."""
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+    finally:
+        cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """Take the write lock at BEGIN, not at the first write: no deadlock, no lost update."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# --- errors --------------------------------------------------------------------------------------
+
+
+@contextmanager
+def translated(action: str) -> Iterator[None]:
+    """Turn SQLAlchemy errors into Parley errors: a constraint → Conflict, the rest → Storage."""
+    try:
+        yield
+    except exc.IntegrityError as error:
+        raise ConflictError(f"{action}: the database refused the row ({_reason(error)})") from error
+    except exc.SQLAlchemyError as error:
+        raise StorageError(f"{action} failed: {_reason(error)}") from error
+
+
+def _reason(error: exc.SQLAlchemyError) -> str:
+    """The driver's message, first line only (SQLAlchemy appends the statement and a link)."""
+    origin = getattr(error, "orig", None) or error
+    text = str(origin).strip().splitlines()
+    return text[0] if text else type(origin).__name__
+
+
+# --- the store -----------------------------------------------------------------------------------
+
+
+class SqlStore:
+    """A Store in a SQL database (see the module docstring for the locking rules)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """Begin (on SQLite: BEGIN IMMEDIATE); commit if the block ends normally, else roll back."""
+        with translated("the database transaction"), self.engine.begin() as connection:
+            yield SqlTransaction(connection)
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+class SqlTransaction:
+    """One database transaction; each method is one or a few statements."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def _run(
+        self, statement: Executable, params: Sequence[Mapping[str, Any]] | None = None
+    ) -> CursorResult[Any]:
+        with translated("a database statement"):
+            return self._connection.execute(statement, params)
+
+    # --- negotiations and events ---
+
+    def negotiations(self) -> list[NegotiationRow]:
+        query = select(negotiations).order_by(negotiations.c.updated.desc(), negotiations.c.id)
+        return [_negotiation_row(r) for r in self._run(query)]
+
+    def negotiation(self, negotiation_id: str) -> NegotiationRow | None:
+        return self._negotiation(negotiation_id, lock=False)
+
+    def _negotiation(self, negotiation_id: str, *, lock: bool) -> NegotiationRow | None:
+        query = select(negotiations).where(negotiations.c.id == negotiation_id)
+        found = self._run(query.with_for_update() if lock else query).first()
+        return None if found is None else _negotiation_row(found)
+
+    def events(self, negotiation_id: str, since: int = 0) -> list[StoredEvent]:
+        query = (
+            select(events)
+            .where(events.c.negotiation == negotiation_id, events.c.seq >= since)
+            .order_by(events.c.seq)
+        )
+        return [_stored_event(r) for r in self._run(query)]
+
+    def event(self, event_hash: str) -> StoredEvent | None:
+        found = self._run(select(events).where(events.c.hash == event_hash)).first()
+        return None if found is None else _stored_event(found)
+
+    def append(self, event: SignedEvent, row: NegotiationRow) -> int:
+        size = self._lock_log()
+        stored = self._negotiation(event.envelope.negotiation, lock=True)
+        check_append(stored, event, row)
+        if self._run(select(events.c.seq).where(events.c.hash == event.hash)).first():
+            raise ConflictError("this event is already stored")
+        leaf = merkle.leaf_hash(bytes.fromhex(event.hash))
+        hashes = merkle.stored_hashes_for_append(size, leaf, self)
+        self._write_row(stored, row)
+        self._run(insert(events).values(_event_values(event, size)))
+        self._run(insert(log_entries).values(idx=size, event=event.hash))
+        first = merkle.stored_hash_count(size)
+        rows = [{"idx": first + i, "hash": value} for i, value in enumerate(hashes)]
+        self._run(insert(log_hashes), rows)
+        moved = self._run(
+            update(log_head)
+            .where(log_head.c.id == LOG_HEAD_ID, log_head.c.size == size)
+            .values(size=size + 1)
+        )
+        if moved.rowcount != 1:
+            raise StorageError(f"the log head moved from size {size} while it was locked")
+        return size
+
+    def _lock_log(self) -> int:
+        """Lock the log head row (PostgreSQL; SQLite holds the write lock already); its size."""
+        query = select(log_head.c.size).where(log_head.c.id == LOG_HEAD_ID).with_for_update()
+        size = self._run(query).scalar_one_or_none()
+        if size is None:
+            raise StorageError("the log head row is missing: run `parley db upgrade`")
+        return int(size)
+
+    def _write_row(self, stored: NegotiationRow | None, row: NegotiationRow) -> None:
+        values = _negotiation_values(row)
+        if stored is None:
+            self._run(insert(negotiations).values(values))
+            return
+        moved = self._run(
+            update(negotiations)
+            .where(negotiations.c.id == row.id, negotiations.c.seq == stored.seq)
+            .values(values)
+        )
+        if moved.rowcount != 1:
+            raise ConflictError(f"negotiation {row.id[:8]}… moved on: fetch it and try again")
+
+    # --- versions and short hashes ---
+
+    def put_version(self, negotiation_id: str, version: str, text: dict[str, Any]) -> None:
+        if self._run(select(versions.c.hash).where(versions.c.hash == version)).first():
+            return
+        values = {"hash": version, "negotiation": negotiation_id, "text": _dump(text)}
+        self._insert_if_absent(insert(versions).values(values))
+
+    def version(self, version: str) -> dict[str, Any] | None:
+        found = self._run(select(versions.c.text).where(versions.c.hash == version)).scalar()
+        return None if found is None else _load_object(found, f"version {version[:8]}…")
+
+    def complete(self, prefix: str) -> list[str]:
+        if not _PREFIX_RE.fullmatch(prefix):
+            raise InvalidInputError(
+                f"a short hash needs 4 to 64 lowercase hex digits, found {prefix!r}"
+            )
+        return sorted(str(value) for value in self._run(completion_query(prefix)).scalars())
+
+    # --- the log ---
+
+    def log_size(self) -> int:
+        size = self._run(select(log_head.c.size).where(log_head.c.id == LOG_HEAD_ID)).scalar()
+        if size is None:
+            raise StorageError("the log head row is missing: run `parley db upgrade`")
+        return int(size)
+
+    def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
+        if not indexes:
+            return []
+        query = select(log_hashes.c.idx, log_hashes.c.hash).where(
+            log_hashes.c.idx.in_(sorted(set(indexes)))
+        )
+        found = {int(r.idx): bytes(r.hash) for r in self._run(query)}
+        for index in indexes:
+            if index not in found:
+                raise InvalidInputError(f"no stored hash at index {index}")
+        return [found[index] for index in indexes]
+
+    def log_entry(self, index: int) -> str:
+        found = self._run(select(log_entries.c.event).where(log_entries.c.idx == index)).scalar()
+        if found is None:
+            raise NotFoundError(f"no log entry {index}")
+        return str(found)
+
+    def put_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
+        self._lock_log()
+        latest = self.checkpoint()
+        if latest is not None and checkpoint.size < latest.size:
+            raise ConflictError(f"a checkpoint at size {latest.size} is already stored")
+        self._run(insert(checkpoints).values(size=checkpoint.size, note=checkpoint.note))
+
+    def checkpoint(self) -> StoredCheckpoint | None:
+        query = select(checkpoints.c.size, checkpoints.c.note).order_by(checkpoints.c.id.desc())
+        found = self._run(query.limit(1)).first()
+        return None if found is None else StoredCheckpoint(int(found.size), str(found.note))
+
+    # --- local log witnesses ---
+
+    def witness_latest(self, witness: str, origin: str) -> Cosigned | None:
+        query = select(witness_state).where(
+            witness_state.c.witness == witness, witness_state.c.origin == origin
+        )
+        found = self._run(query).first()
+        if found is None:
+            return None
+        return Cosigned(int(found.size), bytes(found.root), bytes(found.note))
+
+    def witness_compare_and_set(
+        self, witness: str, origin: str, expected_old: int | None, new: Cosigned
+    ) -> bool:
+        values = {"size": new.size, "root": new.root_hash, "note": new.note}
+        if expected_old is None:
+            row = {"witness": witness, "origin": origin, **values}
+            return self._insert_if_absent(insert(witness_state).values(row))
+        moved = self._run(
+            update(witness_state)
+            .where(
+                witness_state.c.witness == witness,
+                witness_state.c.origin == origin,
+                witness_state.c.size == expected_old,
+            )
+            .values(values)
+        )
+        return moved.rowcount == 1
+
+    def _insert_if_absent(self, statement: Executable) -> bool:
+        """Insert inside a savepoint: a duplicate key (a concurrent writer won) is False, and the
+        transaction stays usable (PostgreSQL would otherwise abort it)."""
+        try:
+            with translated("a database savepoint"), self._connection.begin_nested():
+                self._connection.execute(statement)
+        except ConflictError:
+            return False
+        return True
+
+
+def completion_query(prefix: str) -> CompoundSelect[Any]:
+    """Event and version hashes starting with ``prefix``, as an index range [prefix, next).
+
+    A range rather than LIKE: SQLite's LIKE ignores case and so cannot use a plain index; the
+    hash columns compare bytewise on both databases, so the range is exactly the prefix.
+    """
+    end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return union(
+        select(events.c.hash).where(events.c.hash >= prefix, events.c.hash < end),
+        select(versions.c.hash).where(versions.c.hash >= prefix, versions.c.hash < end),
+    )
+
+
+# --- rows ↔ values -------------------------------------------------------------------------------
+
+
+def _negotiation_row(r: Row[Any]) -> NegotiationRow:
+    return NegotiationRow(
+        id=r.id, title=r.title, phase=r.phase, seq=int(r.seq), head=r.head,
+        created=r.created, updated=r.updated,
+    )  # fmt: skip
+
+
+def _negotiation_values(row: NegotiationRow) -> dict[str, Any]:
+    return {
+        "id": row.id, "title": row.title, "phase": row.phase, "seq": row.seq, "head": row.head,
+        "created": row.created, "updated": row.updated,
+    }  # fmt: skip
+
+
+def _event_values(event: SignedEvent, log_index: int) -> dict[str, Any]:
+    env = event.envelope
+    return {
+        "negotiation": env.negotiation,
+        "seq": env.seq,
+        "hash": event.hash,
+        "log_index": log_index,
+        "envelope": _dump(env.to_json()),
+        "signature": base64.b64encode(event.signature).decode(),
+        "body": None if event.body is None else _dump(event.body),
+    }
+
+
+def _stored_event(r: Row[Any]) -> StoredEvent:
+    """Rebuild and re-hash the event; a row that does not hash to its key is a broken store."""
+    where = f"event {r.seq} of negotiation {r.negotiation[:8]}…"
+    wire: dict[str, Any] = {
+        "envelope": _load_object(r.envelope, where),
+        "signature": r.signature,
+    }
+    if r.body is not None:
+        wire["body"] = _load_object(r.body, where)
+    try:
+        event = event_from_json(wire)
+    except InvalidInputError as error:
+        raise StorageError(f"{where} is damaged in the database: {error}") from error
+    if event.hash != r.hash:
+        raise StorageError(f"{where} is damaged in the database: it hashes to {event.hash[:8]}…")
+    return StoredEvent(event, int(r.log_index))
+
+
+def _dump(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _load_object(text: str, where: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise StorageError(f"{where} is damaged in the database: {error}") from error
+    if not isinstance(value, dict):
+        raise StorageError(f"{where} is damaged in the database: not a JSON object")
+    return value
