@@ -213,7 +213,7 @@ class _MemoryTransaction:
 
     def complete(self, prefix: str) -> list[str]:
         if not re.fullmatch(r"[0-9a-f]{4,64}", prefix):
-            raise InvalidInputError(f"a hash prefix is 4 to 64 lowercase hex digits, found {prefix!r}")
+            raise InvalidInputError(f"a hash prefix is 4 to 64 lowercase hex digits: {prefix!r}")
         keys = [*self.data.by_hash, *self.data.versions]
         return sorted({k for k in keys if k.startswith(prefix)})
 
