@@ -34,6 +34,8 @@ LANGUAGE_RE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
 """A BCP 47 language tag in its common short form (``en``, ``fr``, ``ar``, ``pt-BR``)."""
 
 TEXT_FORMAT = "parley/text/v1"
+MAX_DEPTH = 8
+"""Deepest nesting of provisions (annex > part > chapter > article > paragraph > … > point)."""
 
 
 class Kind(StrEnum):
@@ -306,7 +308,11 @@ def validate(text: Text) -> Text:
             f"language must be a tag like 'en' or 'pt-BR', found {text.language!r}"
         )
     seen: set[str] = set()
-    for provision, _ in walk(text):
+    for provision, ancestors in walk(text):
+        if len(ancestors) >= MAX_DEPTH:
+            raise InvalidInputError(
+                f"provision {provision.id!r} is nested deeper than {MAX_DEPTH} levels"
+            )
         _check_provision(provision, seen)
     return text
 

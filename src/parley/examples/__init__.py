@@ -1,0 +1,1 @@
+"""Example negotiating texts in the text format, shipped as package data."""
