@@ -15,6 +15,7 @@ from parley.cli.errors import reported
 from parley.cli.home import Home
 from parley.cli.log import evidence_group
 from parley.cli.negotiate import current, negotiation_option, pass_home
+from parley.cli.textcmd import text_group
 from parley.core import text as text_model
 from parley.core import textformat
 from parley.core.agenda import agenda
@@ -241,6 +242,7 @@ def log_witness_list(home: Home) -> None:
 
 
 log_group.add_command(evidence_group)
+text_group.add_command(text, "version")
 
 COMMANDS: list[click.Command] = [status, history, bundle_cmd, log_group]
 """``text VERSION`` joins the ``parley text`` group (see ``parley.cli.textcmd``)."""

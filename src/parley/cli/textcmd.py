@@ -58,9 +58,20 @@ def _console() -> Console:
     return Console(highlight=False, soft_wrap=True)
 
 
-@click.group("text")
+class _VersionFallback(click.Group):
+    """``parley text VERSION`` reads a version from the store; subcommands work on files."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["version", *args]
+        return super().resolve_command(ctx, args)
+
+
+@click.group("text", cls=_VersionFallback)
 def text_group() -> None:
-    """Check, format and show negotiating texts (the text format: docs/formats.md)."""
+    """Check, format and show text files, or print a version: ``parley text VERSION``."""
 
 
 @text_group.command("check")
