@@ -75,3 +75,17 @@ def test_every_error_class_is_listed() -> None:
 def test_no_grab_bag_modules() -> None:
     names = {p.stem for p in SRC.rglob("*.py")}
     assert not names & {"utils", "helpers", "common", "misc"}
+
+
+def test_every_command_is_indexed_for_lazy_loading() -> None:
+    import importlib
+
+    from parley.cli.main import COMMAND_INDEX
+
+    defined: dict[str, str] = {}
+    for module_name in set(COMMAND_INDEX.values()):
+        module = importlib.import_module(f"parley.cli.{module_name}")
+        for command in module.COMMANDS:
+            assert command.name is not None
+            defined[command.name] = module_name
+    assert defined == COMMAND_INDEX

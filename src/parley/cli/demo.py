@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,6 +19,9 @@ from parley.cli.errors import reported
 from parley.cli.home import Home
 from parley.core import bundle, keys
 from parley.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from parley.scenario import Scenario
 
 MARKER = ".parley-demo"
 
@@ -50,7 +54,7 @@ def _fresh_home(folder: Path) -> Home:
     return Home(folder / "home")
 
 
-def _setup(home: Home) -> object:
+def _setup(home: Home) -> Scenario:
     from parley import scenario as sc
 
     for code in sc.DELEGATIONS:
@@ -69,12 +73,11 @@ def _setup(home: Home) -> object:
     return sc.Scenario(services, delegation_keys, clock)
 
 
-def _narrate(scenario: object) -> None:
+def _narrate(scenario: Scenario) -> None:
     from rich.console import Console
 
     from parley import scenario as sc
 
-    assert isinstance(scenario, sc.Scenario)
     console = Console(highlight=False)
     console.rule("[bold]A mediated negotiation, from charter to agreement in force")
     last_day = ""
@@ -87,13 +90,11 @@ def _narrate(scenario: object) -> None:
             console.print(f"{'':<12} {'':<15} [dim]{step.detail}[/]")
 
 
-def _conclude(home: Home, scenario: object, out: Path, data: bytes) -> None:
+def _conclude(home: Home, scenario: Scenario, out: Path, data: bytes) -> None:
     from rich.console import Console
 
-    from parley import scenario as sc
     from parley.cli.verifycmd import print_report
 
-    assert isinstance(scenario, sc.Scenario)
     console = Console(highlight=False)
     console.rule("[bold]The agreement bundle, verified offline")
     console.print(f"Bundle: [bold]{out}[/] ({len(data):,} bytes)\n")

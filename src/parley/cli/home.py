@@ -13,12 +13,15 @@ import os
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from parley import services as svc
 from parley.core import keys
 from parley.errors import InvalidInputError, NotFoundError
+
+if TYPE_CHECKING:
+    from parley import services as svc
 
 HOME_ENV = "PARLEY_HOME"
 PASSPHRASE_ENV = "PARLEY_PASSPHRASE"
@@ -102,6 +105,8 @@ class Home:
 
     def log_setup(self) -> svc.LogSetup:
         """The deployment's log key and local log witnesses, created on first use."""
+        from parley import services as svc
+
         log_dir = self.path / "log"
         log_key_file = log_dir / "log.key"
         if log_key_file.exists():
@@ -126,6 +131,7 @@ class Home:
 
             self._services = RemoteServices(self.server_url, home=self)  # type: ignore[assignment]
         if self._services is None:
+            from parley import services as svc
             from parley.storage import open_store
 
             self.path.mkdir(parents=True, exist_ok=True)

@@ -10,8 +10,41 @@ import click
 from parley import __version__
 from parley.cli.errors import EXIT_HELP
 
+COMMAND_INDEX: dict[str, str] = {
+    "text": "textcmd", "redline": "redlinecmd", "verify": "verifycmd", "key": "log",
+    "note": "log", "proof": "log", "negotiation": "negotiate", "join": "negotiate",
+    "propose": "negotiate", "send": "negotiate", "amend": "negotiate", "accept": "negotiate",
+    "confirm": "negotiate", "reject": "negotiate", "integrate": "negotiate",
+    "comment": "negotiate", "statement": "negotiate", "suspend": "negotiate",
+    "resume": "negotiate", "terminate": "negotiate", "finalize": "negotiate", "sign": "negotiate",
+    "ratify": "negotiate", "witness": "negotiate", "endorse": "negotiate", "status": "records",
+    "history": "records", "bundle": "records", "log": "records", "demo": "demo", "db": "dbcmd",
+    "serve": "serve",
+}  # fmt: skip
+"""Each command and the module under ``parley.cli`` that defines it (in its ``COMMANDS``).
 
-@click.group(epilog=EXIT_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+Modules are imported only when their command runs, so ``parley redline … --format json`` does
+not pay for the database, the server or the terminal library it does not use.
+"""
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMAND_INDEX)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module_name = COMMAND_INDEX.get(cmd_name)
+        if module_name is None:
+            return None
+        module = importlib.import_module(f"parley.cli.{module_name}")
+        return next((c for c in module.COMMANDS if c.name == cmd_name), None)
+
+
+@click.group(
+    cls=LazyGroup, epilog=EXIT_HELP, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(__version__, prog_name="parley")
 @click.option(
     "--home",
@@ -44,27 +77,3 @@ def main(
     from parley.cli.home import Home, default_home
 
     ctx.obj = Home(home or default_home(), database_url, server_url)
-
-
-COMMAND_MODULES = (
-    "textcmd",
-    "redlinecmd",
-    "negotiate",
-    "records",
-    "verifycmd",
-    "log",
-    "demo",
-    "dbcmd",
-    "serve",
-)
-"""Modules under ``parley.cli`` whose ``COMMANDS`` list joins the ``parley`` group."""
-
-
-def _register() -> None:
-    for name in COMMAND_MODULES:
-        module = importlib.import_module(f"parley.cli.{name}")
-        for command in module.COMMANDS:
-            main.add_command(command)
-
-
-_register()

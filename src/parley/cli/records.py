@@ -15,7 +15,6 @@ from parley.cli.errors import reported
 from parley.cli.home import Home
 from parley.cli.log import evidence_group
 from parley.cli.negotiate import current, negotiation_option, pass_home
-from parley.cli.textcmd import text_group
 from parley.core import text as text_model
 from parley.core import textformat
 from parley.core.agenda import agenda
@@ -136,7 +135,7 @@ def describe(event: SignedEvent) -> str:
     return ""
 
 
-@click.command("text")
+@click.command("version")
 @click.argument("version")
 @negotiation_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
@@ -144,7 +143,7 @@ def describe(event: SignedEvent) -> str:
     "--json", "as_json", is_flag=True, help="The canonical JSON instead of the text format."
 )
 @pass_home
-def text(
+def text_version(
     home: Home, version: str, negotiation: str | None, output: Path | None, as_json: bool
 ) -> None:
     """A version's text (in the Parley text format, or canonical JSON)."""
@@ -242,7 +241,6 @@ def log_witness_list(home: Home) -> None:
 
 
 log_group.add_command(evidence_group)
-text_group.add_command(text, "version")
 
 COMMANDS: list[click.Command] = [status, history, bundle_cmd, log_group]
 """``text VERSION`` joins the ``parley text`` group (see ``parley.cli.textcmd``)."""

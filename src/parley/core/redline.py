@@ -30,7 +30,7 @@ from parley.core.text import (
     Options,
     Provision,
     Text,
-    _cite,
+    cite,
     numbering,
     walk,
 )
@@ -306,7 +306,7 @@ class _Tree:
         return Side(
             kind=provision.kind,
             label=self.labels[pid],
-            citation=_cite(path, self.labels, kinds),
+            citation=cite(path, self.labels, kinds),
             parent=self.parents[pid],
             heading=provision.heading,
             reservations=provision.reservations,

@@ -270,11 +270,8 @@ def _number(
 
 def citations(text: Text) -> dict[str, str]:
     """How a lawyer cites each provision: "Article 3(2)(b)", "Annex I, Article 2", "PP3"."""
-    labels = numbering(text)
-    out: dict[str, str] = {}
-    for provision, ancestors in walk(text):
-        out[provision.id] = _cite([*ancestors, provision.id], labels, provisions_by_kind(text))
-    return out
+    labels, kinds = numbering(text), provisions_by_kind(text)
+    return {p.id: cite([*ancestors, p.id], labels, kinds) for p, ancestors in walk(text)}
 
 
 def provisions_by_kind(text: Text) -> dict[str, Kind]:
@@ -282,7 +279,8 @@ def provisions_by_kind(text: Text) -> dict[str, Kind]:
     return {p.id: p.kind for p, _ in walk(text)}
 
 
-def _cite(path: list[str], labels: dict[str, str], kinds: dict[str, Kind]) -> str:
+def cite(path: list[str], labels: dict[str, str], kinds: dict[str, Kind]) -> str:
+    """The citation of the provision at the end of ``path`` (its ancestors' ids, then its own)."""
     head = ""
     for pid in path:
         kind, lab = kinds[pid], labels[pid]

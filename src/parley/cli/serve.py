@@ -1,0 +1,61 @@
+"""``parley serve``: run the HTTP API with uvicorn, one or several worker processes.
+
+Each worker builds its own application with ``parley.api.app.create_app`` from the environment
+(PARLEY_HOME, PARLEY_DATABASE_URL, PARLEY_SERVER_ORIGIN, …; see ``parley.api.settings``). The
+session secret and the log key are made here, before the workers start, so they all share them.
+"""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from parley.cli.errors import reported
+from parley.cli.home import Home
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="API processes; with more than one, use PostgreSQL or a SQLite file.",
+)
+@click.option(
+    "--origin",
+    envvar="PARLEY_SERVER_ORIGIN",
+    help="The URL clients use (signed at login); default http://HOST:PORT.",
+)
+@click.pass_obj
+def serve(home: Home, host: str, port: int, workers: int, origin: str | None) -> None:
+    """Serve the API (OpenAPI at /openapi.json) and the transparency log (/log/…)."""
+    import uvicorn
+
+    from parley.api.settings import Settings, load_log_setup
+
+    with reported():
+        os.environ["PARLEY_HOME"] = str(home.path)
+        if home.database_url:
+            os.environ["PARLEY_DATABASE_URL"] = home.database_url
+        shown = "localhost" if host in ("0.0.0.0", "::") else host
+        os.environ["PARLEY_SERVER_ORIGIN"] = origin or f"http://{shown}:{port}"
+        settings = Settings.from_env()
+        load_log_setup(settings.home)
+        click.echo(f"parley serving {settings.origin} (log and sessions in {settings.home})")
+    uvicorn.run(
+        "parley.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=True,
+    )
+
+
+COMMANDS: list[click.Command] = [serve]
