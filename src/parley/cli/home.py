@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from parley.core import keys
 from parley.errors import InvalidInputError, NotFoundError
 
 if TYPE_CHECKING:
     from parley import services as svc
+    from parley.core import keys
 
 HOME_ENV = "PARLEY_HOME"
 PASSPHRASE_ENV = "PARLEY_PASSPHRASE"
@@ -58,6 +58,8 @@ def passphrase(*, confirm: bool = False) -> str:
 
 def load_key(path: Path) -> keys.SigningKey:
     """Read a key file, asking for its passphrase only if it is encrypted."""
+    from parley.core import keys
+
     try:
         data = path.read_bytes()
     except FileNotFoundError as exc:
@@ -70,6 +72,8 @@ def load_key(path: Path) -> keys.SigningKey:
 
 def new_key(path: Path, name: str, key_type: int, *, encrypt: bool = False) -> keys.SigningKey:
     """Make a fresh key, write its file (mode 0600) and return it."""
+    from parley.core import keys
+
     key = keys.SigningKey.from_seed(name, os.urandom(32), key_type)
     secret = passphrase(confirm=True) if encrypt else None
     data = keys.key_file_bytes(key, passphrase=secret, salt=os.urandom(16), nonce=os.urandom(12))
@@ -106,6 +110,7 @@ class Home:
     def log_setup(self) -> svc.LogSetup:
         """The deployment's log key and local log witnesses, created on first use."""
         from parley import services as svc
+        from parley.core import keys
 
         log_dir = self.path / "log"
         log_key_file = log_dir / "log.key"
@@ -121,6 +126,8 @@ class Home:
 
     def add_witness(self, name: str) -> keys.SigningKey:
         """Create a local log witness with its own cosignature key."""
+        from parley.core import keys
+
         path = self.path / "log" / "witnesses" / f"{name}.key"
         return new_key(path, name, keys.COSIGNATURE_V1)
 
