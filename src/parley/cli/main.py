@@ -19,7 +19,7 @@ COMMAND_INDEX: dict[str, str] = {
     "resume": "negotiate", "terminate": "negotiate", "finalize": "negotiate", "sign": "negotiate",
     "ratify": "negotiate", "witness": "negotiate", "endorse": "negotiate", "status": "records",
     "history": "records", "bundle": "records", "log": "records", "demo": "demo", "db": "dbcmd",
-    "serve": "serve",
+    "serve": "serve", "merge": "mergecmd",
 }  # fmt: skip
 """Each command and the module under ``parley.cli`` that defines it (in its ``COMMANDS``).
 
