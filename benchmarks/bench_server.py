@@ -1,0 +1,409 @@
+"""The HTTP API under load, against a minimal FastAPI endpoint on the same stack as the ceiling.
+
+Everything runs on loopback, on this machine: ``parley serve --workers 2`` (uvicorn) on a SQLite
+file and on PostgreSQL, and a one-line FastAPI endpoint served by uvicorn with the same worker
+count. 50 clients keep one HTTP/1.1 connection each and send requests back to back:
+
+* submissions: each client owns a negotiation and posts statements signed beforehand (a chain of
+  signed events per client, so the clients measure the server, not their own signing); every
+  answer must be 201;
+* reads: each client asks for the state of a negotiation (``GET /api/negotiations/{id}``);
+* ceiling: ``GET /ping`` answering ``{"ok": true}``.
+
+Targets: submissions at least 30 % of the ceiling's requests per second, p99 under 100 ms. Runs
+are bounded in time (seconds each) and in requests (the signed chains), and stop by themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from parley.api.login import login_payload
+from parley.core import moves
+from parley.core.charter import Charter
+from parley.core.event import EventType, SignedEvent, format_time, sign_event
+from parley.core.keys import SigningKey
+
+ROOT = Path(__file__).resolve().parent.parent
+CLIENTS = 50
+WORKERS = 2
+POSTGRES_URL = os.environ.get(
+    "PARLEY_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+SERVE = "from parley.cli.main import main; main()"
+
+
+def ceiling_app() -> FastAPI:
+    """The ceiling: the least a FastAPI endpoint on this stack can do."""
+    app = FastAPI()
+
+    @app.get("/ping")
+    def ping() -> dict[str, bool]:
+        return {"ok": True}
+
+    return app
+
+
+# --- processes -----------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def _process(command: list[str], env: dict[str, str], port: int) -> Iterator[str]:
+    """Run a server until the block ends; its URL once it answers."""
+    url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        command, env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    try:
+        _wait(url, process)
+        yield url
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _wait(url: str, process: subprocess.Popen[bytes]) -> None:
+    end = time.monotonic() + 60
+    while time.monotonic() < end:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"server exited: {process.stderr.read().decode() if process.stderr else ''}"
+            )
+        with suppress(httpx.HTTPError):
+            if httpx.get(url + "/openapi.json", timeout=1).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"server at {url} did not start")
+
+
+def parley_server(home: Path, database_url: str) -> Any:
+    port = _free_port()
+    env = {
+        "PARLEY_HOME": str(home), "PARLEY_DATABASE_URL": database_url,
+        "PARLEY_RATE_PER_SECOND": "1000000", "PARLEY_RATE_BURST": "1000000",
+    }  # fmt: skip
+    command = [sys.executable, "-c", SERVE, "serve", "--port", str(port), "--workers", str(WORKERS)]
+    return _process(command, env, port)
+
+
+def ceiling_server() -> Any:
+    port = _free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", "benchmarks.bench_server:ceiling_app", "--factory",
+        "--port", str(port), "--workers", str(WORKERS), "--log-level", "warning",
+        "--no-access-log",
+    ]  # fmt: skip
+    return _process(command, {"PYTHONPATH": str(ROOT)}, port)
+
+
+@contextmanager
+def postgres_database() -> Iterator[str | None]:
+    """A fresh schema in the benchmark database (None if PostgreSQL is not reachable)."""
+    schema = f"parley_bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT",
+                          connect_args={"connect_timeout": 5})  # fmt: skip
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception:  # no server: the section says so
+        admin.dispose()
+        yield None
+        return
+    try:
+        url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+# --- the negotiations and signed chains ----------------------------------------------------------
+
+
+def _key(code: str) -> SigningKey:
+    return SigningKey.from_seed(code, code.encode().ljust(32, b"\x00"))
+
+
+def _charter(i: int) -> Charter:
+    from parley.core import charter as charters
+    from parley.core.charter import Participant, PenRule, Role
+
+    roles = {"PK": (Role.PARTY,), "AF": (Role.PARTY,),
+             "QA": (Role.MEDIATOR, Role.WITNESS, Role.GUARANTOR)}  # fmt: skip
+    people = tuple(Participant(c, c, r, (_key(c).public(),)) for c, r in roles.items())
+    return Charter("Benchmark talks", f"bench-negotiation-{i:04d}", people, PenRule.MEDIATOR,
+                   charters.default_policy(people))  # fmt: skip
+
+
+def _login(http: httpx.Client, key: SigningKey) -> str:
+    challenge = http.post("/api/login/challenge").json()
+    vkey = key.public().vkey()
+    signature = key.sign(login_payload(challenge["server"], challenge["challenge"], vkey))
+    body = {"vkey": vkey, "challenge": challenge["challenge"],
+            "signature": base64.b64encode(signature).decode()}  # fmt: skip
+    return str(http.post("/api/login", json=body).json()["token"])
+
+
+@dataclass
+class Prepared:
+    """Negotiations opened on a server, a session, and each client's chain of signed events."""
+
+    url: str
+    token: str
+    negotiations: list[str]
+    chains: list[list[SignedEvent]] = field(default_factory=list)
+
+
+def prepare(url: str, clients: int, chain: int) -> Prepared:
+    """Open one negotiation per client (charter, PK joins) and sign PK's statements ahead."""
+    start = datetime.now(UTC)
+    with httpx.Client(base_url=url, timeout=30) as http:
+        qa = {"Authorization": f"Bearer {_login(http, _key('QA'))}"}
+        token = _login(http, _key("PK"))
+        pk = {"Authorization": f"Bearer {token}"}
+        prepared = Prepared(url, token, [])
+        for i in range(clients):
+            charter = _charter(i)
+            convene = moves.convene(charter, _key("QA"), "QA", format_time(start))
+            http.post("/api/negotiations", json=convene.to_json(), headers=qa).raise_for_status()
+            join = sign_event(_key("PK"), negotiation=charter.id, seq=1, prev=convene.hash,
+                              type=EventType.JOIN, author="PK", time=format_time(start),
+                              body={"charter": charter.id})  # fmt: skip
+            path = f"/api/negotiations/{charter.id}/events"
+            http.post(path, json=join.to_json(), headers=pk).raise_for_status()
+            prepared.negotiations.append(charter.id)
+            prepared.chains.append(_chain(charter.id, join, start, chain))
+    return prepared
+
+
+def _chain(negotiation: str, after: SignedEvent, start: datetime, count: int) -> list[SignedEvent]:
+    events, prev, key = [], after, _key("PK")
+    for i in range(count):
+        when = format_time(start + timedelta(milliseconds=i + 1))
+        prev = sign_event(key, negotiation=negotiation, seq=prev.envelope.seq + 1, prev=prev.hash,
+                          type=EventType.STATEMENT, author="PK", time=when,
+                          body={"text": f"Statement {i} for the record."})  # fmt: skip
+        events.append(prev)
+    return events
+
+
+# --- the load ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    """One workload's outcome."""
+
+    name: str
+    backend: str
+    completed: int
+    seconds: float
+    latencies: list[float]
+    errors: int
+
+    @property
+    def rate(self) -> float:
+        return self.completed / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
+
+
+def _request(method: str, path: str, host: str, token: str | None, body: bytes = b"") -> bytes:
+    head = [f"{method} {path} HTTP/1.1", f"Host: {host}"]
+    if token:
+        head.append(f"Authorization: Bearer {token}")
+    if body:
+        head += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+async def _response(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    length = next(
+        (int(h.split(":", 1)[1]) for h in lines if h.lower().startswith("content-length")), 0
+    )
+    await reader.readexactly(length)
+    return status
+
+
+async def _client(
+    url: str, requests: Iterator[bytes], ok: int, seconds: float, out: Result
+) -> None:
+    """One keep-alive connection sending ``requests`` back to back until time is up."""
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    loop = asyncio.get_running_loop()
+    end = loop.time() + seconds
+    try:
+        while loop.time() < end:
+            request = next(requests, None)
+            if request is None:
+                break
+            began = time.perf_counter()
+            writer.write(request)
+            status = await _response(reader)
+            out.latencies.append(time.perf_counter() - began)
+            out.completed += 1
+            out.errors += status != ok
+    finally:
+        writer.close()
+        with suppress(ConnectionError):
+            await writer.wait_closed()
+
+
+def load(name: str, backend: str, url: str, streams: list[Iterator[bytes]], ok: int,
+         seconds: float) -> Result:  # fmt: skip
+    """Run one connection per stream for ``seconds`` (or until the streams run out)."""
+    result = Result(name, backend, 0, 0.0, [], 0)
+
+    async def main() -> None:
+        began = time.perf_counter()
+        await asyncio.gather(*(_client(url, s, ok, seconds, result) for s in streams))
+        result.seconds = time.perf_counter() - began
+
+    asyncio.run(main())
+    return result
+
+
+def _forever(request: bytes) -> Iterator[bytes]:
+    while True:
+        yield request
+
+
+def reads(prepared: Prepared, backend: str, seconds: float) -> Result:
+    host = prepared.url.removeprefix("http://")
+    streams = [
+        _forever(_request("GET", f"/api/negotiations/{nid}", host, prepared.token))
+        for nid in prepared.negotiations
+    ]
+    return load("reads (negotiation state)", backend, prepared.url, streams, 200, seconds)
+
+
+def ceiling(seconds: float) -> Result:
+    with ceiling_server() as url:
+        host = url.removeprefix("http://")
+        warm = [_forever(_request("GET", "/ping", host, None)) for _ in range(CLIENTS)]
+        load("warm-up", "-", url, warm, 200, 0.5)
+        streams = [_forever(_request("GET", "/ping", host, None)) for _ in range(CLIENTS)]
+        return load("minimal FastAPI endpoint (ceiling)", "-", url, streams, 200, seconds)
+
+
+def backend_runs(
+    name: str, database_url: str, home: Path, seconds: float, chain: int
+) -> list[Result]:
+    """Submissions then reads against ``parley serve`` on one database, after a warm-up."""
+    with parley_server(home, database_url) as url:
+        prepared = prepare(url, CLIENTS, chain)
+        streams = [iter(requests) for requests in _requests(prepared)]
+        load("warm-up", name, url, streams, 201, seconds / 4)  # the streams go on where it stopped
+        sent = load("signed-event submissions", name, url, streams, 201, seconds)
+        return [sent, reads(prepared, name, seconds)]
+
+
+def _requests(prepared: Prepared) -> list[list[bytes]]:
+    """Each client's chain as ready-made HTTP requests."""
+    host = prepared.url.removeprefix("http://")
+    return [
+        [_request("POST", f"/api/negotiations/{e.envelope.negotiation}/events", host,
+                  prepared.token, json.dumps(e.to_json()).encode()) for e in chain]
+        for chain in prepared.chains
+    ]  # fmt: skip
+
+
+# --- the report ----------------------------------------------------------------------------------
+
+
+def run(quick: bool) -> str:
+    """The ``## Server`` section."""
+    seconds = 2.0 if quick else 8.0
+    chain = 150 if quick else 500
+    results = [ceiling(seconds)]
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="parley-bench-") as folder:
+        root = Path(folder)
+        sqlite = f"sqlite:///{root / 'parley.db'}"
+        results += backend_runs("SQLite", sqlite, root / "sqlite-home", seconds, chain)
+        with postgres_database() as postgres:
+            if postgres is None:
+                notes.append(f"PostgreSQL at {make_url(POSTGRES_URL).host} was not reachable: "
+                             "its rows are missing.")  # fmt: skip
+            else:
+                results += backend_runs("PostgreSQL", postgres, root / "pg-home", seconds, chain)
+    return _markdown(results, notes, seconds)
+
+
+def _markdown(results: list[Result], notes: list[str], seconds: float) -> str:
+    lines = [
+        "## Server", "",
+        f"`parley serve --workers {WORKERS}` against a minimal FastAPI endpoint served by uvicorn "
+        f"with the same worker count (the ceiling), {CLIENTS} concurrent clients on loopback, one "
+        f"keep-alive connection each, about {seconds:.0f} s per row. Submissions are statements "
+        "signed beforehand (each client its own negotiation), checked, ordered, stored and "
+        "appended to the log; reads fetch a negotiation's state. The load generator, the server "
+        "workers and the database share the machine's cores.", "",
+        "| workload | store | requests/s | % of ceiling | p50 ms | p99 ms | errors |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]  # fmt: skip
+    top = results[0].rate
+    for r in results:
+        share = f"{100 * r.rate / top:.0f} %" if top else "-"
+        p50, p99 = r.percentile(0.5), r.percentile(0.99)
+        lines.append(
+            f"| {r.name} | {r.backend} | {r.rate:,.0f} | {share} | {p50:.1f} | {p99:.1f} | "
+            f"{r.errors} |"
+        )
+    lines.append("")
+    for r in results:
+        if r.name.startswith("signed-event"):
+            share = r.rate / top if top else 0.0
+            rate_met = "met" if share >= 0.30 else "NOT met"
+            p99_met = "met" if r.percentile(0.99) < 100 else "NOT met"
+            lines.append(f"- {r.backend}: submissions at {100 * share:.0f} % of the ceiling "
+                         f"(target ≥ 30 %: {rate_met}); p99 {r.percentile(0.99):.0f} ms "
+                         f"(target < 100 ms: {p99_met}).")  # fmt: skip
+    lines += [f"- {note}" for note in notes]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(run(quick="--quick" in sys.argv))

@@ -1,0 +1,172 @@
+"""Who may see and do what through the API, given a session's public key.
+
+* A caller is a participant of a negotiation when its key is one of the keys its charter lists.
+  To anyone else the negotiation does not exist: every refusal is the same 404 as for an id
+  that was never used, so a stranger cannot even learn that an id is taken.
+* A participant reads the events with the bodies its audience allows (``Services.events`` with
+  ``viewer``), and every derived view (the state, the versions it can read, redlines) is computed
+  from that same redacted copy, folded here, so nothing derived from a withheld body leaks.
+* A write is authorised by the event's own signature; the session only has to be the author's.
+
+Negotiation ids are taken in full (64 hex digits): a short prefix would let a stranger probe.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from parley.core import charter as charters
+from parley.core import protocol
+from parley.core import text as text_model
+from parley.core.charter import Charter
+from parley.core.event import EventType, SignedEvent
+from parley.core.keys import PublicKey
+from parley.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from parley.services import Services
+
+NEGOTIATION_ID = re.compile(r"[0-9a-f]{64}")
+_HEX = re.compile(r"[0-9a-f]{4,64}")
+
+
+@dataclass(frozen=True, slots=True)
+class Seat:
+    """A caller's place in one negotiation: the codes its key holds there (the first reads)."""
+
+    negotiation: str
+    codes: tuple[str, ...]
+
+    @property
+    def code(self) -> str:
+        """The participant the caller reads as."""
+        return self.codes[0]
+
+
+def missing(negotiation: str) -> NotFoundError:
+    """The one answer for an unknown negotiation and for a stranger's look at a real one."""
+    return NotFoundError(f"no negotiation {negotiation}")
+
+
+def codes_for(charter: Charter, key: PublicKey) -> tuple[str, ...]:
+    """The participants whose keys in ``charter`` include ``key``."""
+    return tuple(p.code for p in charter.participants if key in p.keys)
+
+
+def check_author(seat: Seat, event: SignedEvent) -> None:
+    """A submitted event must belong to this negotiation and be authored by the caller."""
+    env = event.envelope
+    if env.negotiation != seat.negotiation:
+        raise InvalidInputError(
+            f"this event belongs to negotiation {env.negotiation[:12]}…, "
+            f"not {seat.negotiation[:12]}…"
+        )
+    if env.author not in seat.codes:
+        raise PermissionDeniedError(
+            f"you are logged in as {', '.join(seat.codes)}: an event by {env.author} must be "
+            f"submitted by {env.author}"
+        )
+
+
+def check_convener(event: SignedEvent, key: PublicKey) -> None:
+    """A new negotiation is a charter event, submitted by the participant who signed it."""
+    env = event.envelope
+    if env.type is not EventType.CHARTER or event.body is None:
+        raise InvalidInputError(
+            f"a negotiation starts with its charter event, found a {env.type} event: post other "
+            "events to /api/negotiations/{id}/events"
+        )
+    charter = charters.from_json(event.body)
+    if env.author not in codes_for(charter, key):
+        raise PermissionDeniedError(
+            f"you are logged in with {key.name} ({key.id_hex}), which is not a key of {env.author} "
+            "in this charter"
+        )
+
+
+def find_hash(candidates: Iterable[str], ref: str, what: str) -> str:
+    """The one hash among ``candidates`` that ``ref`` names in full or by a unique prefix."""
+    prefix = ref.rstrip("…").lower()
+    if not _HEX.fullmatch(prefix):
+        raise InvalidInputError(
+            f"{what} is a hash or at least 4 hex digits of one, found {ref[:80]!r}"
+        )
+    matches = [h for h in candidates if h.startswith(prefix)]
+    if not matches:
+        raise NotFoundError(f"no {what} {prefix} that you can read in this negotiation")
+    if len(matches) > 1:
+        raise InvalidInputError(f"{prefix}… is ambiguous ({len(matches)} of them): give more")
+    return matches[0]
+
+
+class Views:
+    """Charters (which never change) and each viewer's folded state, kept between requests.
+
+    A viewer's state is brought up to date from the events after the one it has seen, so a read
+    costs one small query; the cache holds at most ``size`` viewer states.
+    """
+
+    def __init__(self, services: Services, size: int = 2048) -> None:
+        self.services = services
+        self._size = size
+        self._charters: dict[str, Charter] = {}
+        self._states: OrderedDict[tuple[str, str], protocol.State] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def seat(self, negotiation: str, key: PublicKey) -> Seat:
+        """The caller's seat, or the 404 a stranger gets."""
+        if not NEGOTIATION_ID.fullmatch(negotiation):
+            raise missing(negotiation)
+        codes = codes_for(self.charter(negotiation), key)
+        if not codes:
+            raise missing(negotiation)
+        return Seat(negotiation, codes)
+
+    def charter(self, negotiation: str) -> Charter:
+        """A negotiation's charter (loaded once: it never changes)."""
+        charter = self._charters.get(negotiation)
+        if charter is None:
+            try:
+                charter = self.services.state(negotiation).charter
+            except NotFoundError:
+                raise missing(negotiation) from None
+            self._charters[negotiation] = charter
+        return charter
+
+    def state(self, seat: Seat) -> protocol.State:
+        """The state folded from the events as this caller may read them."""
+        key = (seat.negotiation, seat.code)
+        with self._lock:
+            cached = self._states.get(key)
+        since = 0 if cached is None else cached.seq
+        fresh = self.services.events(seat.negotiation, viewer=seat.code, since=since)
+        if cached is None:
+            state = protocol.fold(fresh)
+        else:
+            state = cached
+            for event in fresh:
+                state = protocol.apply(state, event)
+        with self._lock:
+            held = self._states.get(key)
+            if held is None or held.seq <= state.seq:
+                self._states[key] = state
+            self._states.move_to_end(key)
+            while len(self._states) > self._size:
+                self._states.popitem(last=False)
+        return state
+
+    def events(self, seat: Seat, since: int) -> list[SignedEvent]:
+        """The events from ``since`` on, bodies withheld where the caller is not in the audience."""
+        return self.services.events(seat.negotiation, viewer=seat.code, since=since)
+
+    def text(self, seat: Seat, ref: str) -> tuple[str, text_model.Text]:
+        """A version the caller may read (its body reached the caller): hash and text."""
+        texts = self.state(seat).texts
+        version = find_hash(texts, ref, "version")
+        return version, texts[version]
+
+    def event(self, seat: Seat, ref: str) -> str:
+        """The full hash of an event of this negotiation, from its hash or a unique prefix."""
+        return find_hash((e.hash for e in self.events(seat, 0)), ref, "event")

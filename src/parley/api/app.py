@@ -1,0 +1,92 @@
+"""The application factory: ``create_app(settings)`` builds one API process; importing does nothing.
+
+``parley serve`` runs ``create_app`` through uvicorn's factory mode, once per worker process, with
+the settings read from the environment. Tests pass their own settings, and may pass ready-made
+services (an in-memory store, deterministic keys and clock). The delegations' web pages
+(``parley.web``) are mounted on the same app, so one server answers the API, the log and the
+browser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from parley import __version__, web
+from parley.api import errors, logroutes, routes
+from parley.api.access import Views
+from parley.api.auth import Sessions
+from parley.api.context import Context
+from parley.api.limits import BodyLimits, RateLimiter
+from parley.api.settings import Settings, load_log_setup
+from parley.core.keys import PublicKey
+from parley.core.witness import Witness
+from parley.services import Services
+
+DESCRIPTION = """\
+Mediated negotiation of written agreements. Every move is an Ed25519-signed event made by its
+author on the author's own device; this server relays, checks, orders and stores events, and keeps
+a transparency log of event hashes. Log in by signing a challenge (see docs/api.md); errors have
+the body `{"error": {"code", "message", "details"}}`.
+"""
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
+    """One API process: settings from the environment unless given; services over the store."""
+    settings = settings if settings is not None else Settings.from_env()
+    if services is None:
+        services = open_services(settings)
+    ctx = Context(
+        settings=settings,
+        services=services,
+        sessions=Sessions(
+            settings.secret,
+            settings.origin,
+            session_seconds=settings.session_seconds,
+            challenge_seconds=settings.challenge_seconds,
+        ),
+        limiter=RateLimiter(settings.limits.rate_per_second, settings.limits.rate_burst),
+        views=Views(services),
+        witness=_witness(settings),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        ctx.services.store.close()
+
+    # No /docs or /redoc pages: they load scripts from a CDN. The document is at /openapi.json.
+    app = FastAPI(
+        title="Parley",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.context = ctx
+    errors.install(app)
+    app.include_router(routes.router)
+    app.include_router(logroutes.router)
+    web.mount(app, settings)
+    app.add_middleware(BodyLimits, limits=settings.limits)
+    return app
+
+
+def open_services(settings: Settings) -> Services:
+    """The services over the configured store (migrated on first use) and the home's log."""
+    from parley.storage import open_store
+
+    store = open_store(settings.database_url, home=settings.home)
+    return Services(store, load_log_setup(settings.home))
+
+
+def _witness(settings: Settings) -> Witness | None:
+    if not settings.witness_keys:
+        return None
+    logs: dict[str, list[PublicKey]] = {}
+    for key in settings.witness_logs:
+        logs.setdefault(key.name, []).append(key)
+    return Witness.create(settings.witness_keys, logs)

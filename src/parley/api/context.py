@@ -1,0 +1,97 @@
+"""What every request handler is given: the process's services and helpers, and the caller.
+
+One ``Context`` per process, built by ``create_app`` and kept on ``app.state``; the dependencies
+below hand it, and the caller's session, to the route handlers, and spend the caller's rate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+
+from parley.api.access import Views
+from parley.api.auth import Session, Sessions
+from parley.api.errors import rate_limited, unauthenticated
+from parley.api.limits import RateLimiter
+from parley.api.login import COOKIE
+from parley.api.settings import Settings
+from parley.core.event import SignedEvent
+from parley.core.witness import Witness
+from parley.group_commit import GroupCommit
+from parley.services import Receipt, Services
+
+
+@dataclass
+class Context:
+    """The process-wide parts of the application."""
+
+    settings: Settings
+    services: Services
+    sessions: Sessions
+    limiter: RateLimiter
+    views: Views
+    witness: Witness | None
+    _commits: GroupCommit | None = None
+
+    def submit(self, event: SignedEvent) -> Receipt:
+        """Store a signed event; concurrent submissions in this process share one commit.
+
+        The database serialises log appends anyway; one writer per process, batching whatever
+        arrived meanwhile (``GroupCommit``), keeps waits short and fair and the disk flushes few.
+        """
+        if self._commits is None:
+            self._commits = GroupCommit(self.services)
+        return self._commits.submit(event)
+
+
+def context(request: Request) -> Context:
+    """The application's context."""
+    found = request.app.state.context
+    assert isinstance(found, Context)
+    return found
+
+
+_bearer = HTTPBearer(auto_error=False, description="A session token from POST /api/login.")
+_cookie = APIKeyCookie(name=COOKIE, auto_error=False, description="The browser's session.")
+
+
+def _spend(ctx: Context, caller: str) -> None:
+    wait = ctx.limiter.take(caller)
+    if wait > 0:
+        raise rate_limited(wait)
+
+
+def _address(request: Request) -> str:
+    return "addr:" + (request.client.host if request.client else "unknown")
+
+
+def anyone(request: Request, ctx: Annotated[Context, Depends(context)]) -> None:
+    """A request that needs no session: rate-limited by client address."""
+    _spend(ctx, _address(request))
+
+
+def caller(
+    request: Request,
+    ctx: Annotated[Context, Depends(context)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    cookie: Annotated[str | None, Depends(_cookie)],
+) -> Session:
+    """The session of the caller (bearer token first, then the cookie), or 401."""
+    token = bearer.credentials if bearer is not None else cookie
+    if not token:
+        _spend(ctx, _address(request))
+        raise unauthenticated("log in first: POST /api/login/challenge, then POST /api/login")
+    try:
+        session = ctx.sessions.session(token)
+    except Exception:
+        _spend(ctx, _address(request))
+        raise
+    _spend(ctx, "key:" + session.vkey)
+    return session
+
+
+Ctx = Annotated[Context, Depends(context)]
+Caller = Annotated[Session, Depends(caller)]

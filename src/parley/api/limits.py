@@ -1,0 +1,178 @@
+"""What one request and one caller may send: body size, JSON depth, and request rate.
+
+The body checks run as ASGI middleware, before any route parses anything, so an oversized,
+malformed or absurdly nested body is refused without being handed to pydantic or the core:
+
+* a body over ``max_body_bytes`` (by Content-Length, or counted as it streams in): 413;
+* a JSON body that is not UTF-8, or not JSON (``NaN`` and friends included): 400;
+* a JSON body nested deeper than ``max_json_depth``: 413.
+
+The rate limit is a token bucket per caller (a session's key, or the client address when there is
+no session), kept in the process: each API process limits on its own, which bounds the total at
+N times the rate for N processes.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from parley.api import errors as api_errors
+from parley.api.settings import Limits
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+class BodyLimits:
+    """ASGI middleware enforcing the body limits (see the module docstring)."""
+
+    def __init__(self, app: ASGIApp, limits: Limits) -> None:
+        self.app = app
+        self.limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        problem = self._declared_size(headers)
+        if problem is None and scope["method"] in BODY_METHODS:
+            body, problem = await self._read(receive)
+            if problem is None and body and _is_json(headers.get("content-type", "")):
+                problem = json_problem(body, self.limits.max_json_depth)
+            if problem is None:
+                receive = _replay(body, receive)
+        if problem is not None:
+            status, message = problem
+            await api_errors.error_response(status, message)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    def _declared_size(self, headers: Headers) -> tuple[int, str] | None:
+        declared = headers.get("content-length")
+        if declared is None:
+            return None
+        if not declared.isdigit():
+            return 400, "Content-Length must be a whole number of bytes"
+        if int(declared) > self.limits.max_body_bytes:
+            return 413, self._too_large()
+        return None
+
+    async def _read(self, receive: Receive) -> tuple[bytes, tuple[int, str] | None]:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return b"", (400, "the client went away before sending the body")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limits.max_body_bytes:
+                return b"", (413, self._too_large())
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks), None
+
+    def _too_large(self) -> str:
+        return f"the request body is larger than {self.limits.max_body_bytes} bytes"
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive callable that hands the buffered body to the app once, then listens on."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def json_problem(body: bytes, max_depth: int) -> tuple[int, str] | None:
+    """Why ``body`` is not acceptable JSON (status and message), or None."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return 400, f"the body is not valid UTF-8 (byte {exc.start})"
+    try:
+        value = json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        return 413, f"the JSON body is nested deeper than {max_depth} levels"
+    except ValueError as exc:
+        return 400, f"the body is not valid JSON: {exc}"
+    if depth(value) > max_depth:
+        return 413, f"the JSON body is nested deeper than {max_depth} levels"
+    return None
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def depth(value: Any) -> int:
+    """Nesting depth of a JSON value: 0 for a scalar, 1 for a flat array or object."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in item.values())
+        elif isinstance(item, list):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in item)
+    return deepest
+
+
+class RateLimiter:
+    """Token buckets per caller; ``take`` says how long to wait (0: go ahead)."""
+
+    def __init__(
+        self,
+        per_second: float,
+        burst: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_callers: int = 100_000,
+    ) -> None:
+        self.per_second = per_second
+        self.burst = burst
+        self._clock = clock
+        self._max = max_callers
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, caller: str) -> float:
+        """Spend one token of ``caller``'s bucket; seconds until one is free if it is empty."""
+        now = self._clock()
+        with self._lock:
+            tokens, last = self._buckets.get(caller, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - last) * self.per_second)
+            if tokens < 1.0:
+                self._buckets[caller] = (tokens, now)
+                return (1.0 - tokens) / self.per_second
+            self._buckets[caller] = (tokens - 1.0, now)
+            if len(self._buckets) > self._max:
+                self._forget_idle(now)
+            return 0.0
+
+    def _forget_idle(self, now: float) -> None:
+        """Drop buckets that have refilled: forgetting them changes nothing."""
+        full_after = self.burst / self.per_second
+        idle = [k for k, (_, last) in self._buckets.items() if now - last >= full_after]
+        for key in idle:
+            del self._buckets[key]

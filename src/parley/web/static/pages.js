@@ -1,0 +1,380 @@
+// The pages' behaviour: key status, signing forms, the audit checks, live updates, redline
+// navigation. Everything that touches bytes or keys is in signing.js.
+import * as signing from "./signing.js";
+
+const $ = (sel, root = document) => root.querySelector(sel);
+const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
+const page = document.body.dataset;
+
+function say(el, text, ok = false) {
+  if (!el) return;
+  el.textContent = text;
+  el.hidden = !text;
+  if (ok) el.classList.add("form-ok");
+}
+
+function element(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "text") el.textContent = v;
+    else el.setAttribute(k, v);
+  }
+  for (const c of children) el.append(c);
+  return el;
+}
+
+// --- the key this browser holds -------------------------------------------------------------
+
+async function keyStatus() {
+  let record = null;
+  try {
+    record = await signing.activeKey();
+  } catch (e) {
+    record = null;
+  }
+  $("#no-key").hidden = Boolean(record) || Boolean($("#import-form"));
+  const mismatch = $("#key-mismatch");
+  if (record && page.session && page.session !== record.vkey) {
+    mismatch.textContent = `This browser signs with ${record.name} (${record.keyId}), but the session ` +
+      "belongs to another key. Log in again on the Keys page.";
+    mismatch.hidden = false;
+  } else if (record && !page.session && document.body.dataset.negotiation === undefined) {
+    mismatch.hidden = true;
+  }
+  if (record) {
+    $("#key-status").textContent = "";
+    $("#key-status").append("Key in this browser: ", element("strong", { text: record.name }),
+      ` (${record.keyId})` + (page.session === record.vkey ? " · logged in" : " · not logged in"));
+  }
+  return record;
+}
+
+// --- keys page ------------------------------------------------------------------------------
+
+async function afterKey(record, message) {
+  const saved = await signing.saveKey(record);
+  await signing.login(saved);
+  say($("#keys-ok"), message, true);
+  setTimeout(() => location.assign("/"), 700);
+}
+
+async function guard(work, errorEl) {
+  say(errorEl, "");
+  try {
+    await work();
+  } catch (e) {
+    say(errorEl, e.message || String(e));
+    errorEl?.focus?.();
+  }
+}
+
+async function renderKeys() {
+  const current = await signing.activeKey().catch(() => null);
+  const box = $("#current-key");
+  box.textContent = "";
+  if (!current) {
+    box.append(element("p", { class: "warning", text: "No key is loaded in this browser: import your key file or create a key below." }));
+  } else {
+    const dl = element("dl", { class: "facts" },
+      element("dt", { text: "Delegation" }), element("dd", { text: current.name }),
+      element("dt", { text: "Key id" }), element("dd", {}, element("code", { text: current.keyId })),
+      element("dt", { text: "Verifier key (vkey)" }), element("dd", {}, element("code", { id: "vkey", text: current.vkey })));
+    const login = element("button", { type: "button", class: "secondary", text: "Log in again" });
+    login.addEventListener("click", () => guard(async () => {
+      await signing.login(current);
+      say($("#keys-ok"), `Logged in as ${current.name}.`, true);
+      setTimeout(() => location.reload(), 500);
+    }, $("#keys-error")));
+    box.append(dl, element("div", { class: "actions" }, login));
+  }
+  const list = $("#stored-keys");
+  const keys = await signing.listKeys().catch(() => []);
+  list.textContent = "";
+  if (!keys.length) list.append(element("p", { class: "empty", text: "None yet." }));
+  for (const k of keys) {
+    const use = element("button", { type: "button", class: "secondary", text: `Use ${k.name}` });
+    use.addEventListener("click", () => guard(async () => {
+      signing.useKey(k.vkey);
+      await signing.login(k);
+      location.reload();
+    }, $("#keys-error")));
+    const forget = element("button", { type: "button", class: "danger", text: "Forget" });
+    forget.addEventListener("click", () => guard(async () => {
+      if (!confirm(`Forget ${k.name}'s key in this browser? It cannot be recovered from here.`)) return;
+      await signing.forgetKey(k.vkey);
+      await signing.logout();
+      location.reload();
+    }, $("#keys-error")));
+    list.append(element("p", {}, element("strong", { text: k.name }), " ",
+      element("code", { class: "hash", text: k.vkey }), " ", use, " ", forget));
+  }
+}
+
+function wireKeysPage() {
+  if (!$("#import-form")) return;
+  renderKeys();
+  $("#import-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    guard(async () => {
+      const file = $("#key-file").files[0];
+      if (!file) throw new signing.ParleyError("choose your key file first");
+      const record = await signing.importKeyFile(await file.text());
+      await afterKey(record, `Imported ${record.name}'s key and logged in.`);
+    }, $("#keys-error"));
+  });
+  $("#new-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    guard(async () => {
+      const record = await signing.generateKey($("#new-name").value.trim());
+      await signing.saveKey(record);
+      await signing.login(record);
+      await renderKeys();
+      say($("#keys-ok"), `Created ${record.name}'s key and logged in. Give its vkey to the mediators for the charter: ${record.vkey}`, true);
+    }, $("#keys-error"));
+  });
+  for (const button of $$("[data-demo-key]")) {
+    button.addEventListener("click", () => guard(async () => {
+      const response = await fetch(`/demo/keys/${button.dataset.demoKey}`, { credentials: "same-origin" });
+      if (!response.ok) throw new signing.ParleyError("the demo key is not available");
+      const record = await signing.importKeyFile(await response.text());
+      await afterKey(record, `You now act as ${record.name} (demo key).`);
+    }, $("#keys-error")));
+  }
+}
+
+// --- making a move: prepare, show, check, sign, submit --------------------------------------
+
+function showProposal(form, proposal, note) {
+  const box = $(".proposal", form);
+  box.textContent = "";
+  const env = proposal.envelope;
+  const facts = element("dl", { class: "facts" });
+  const rows = [["Move", env.type], ["By", `${env.author} with key ${env.key}`], ["Event number", String(env.seq)],
+    ["After event", env.prev ? env.prev.slice(0, 16) + "…" : "none"], ["Time", env.time],
+    ["Readable by", env.audience === "all" ? "everyone" : env.audience.join(", ")], ["Body hash", env.body]];
+  for (const [k, v] of rows) facts.append(element("dt", { text: k }), element("dd", { text: v }));
+  const sign = element("button", { type: "button", "data-sign": "" , text: "Sign with my key and submit" });
+  const cancel = element("button", { type: "button", class: "secondary", text: "Cancel" });
+  cancel.addEventListener("click", () => { box.hidden = true; });
+  sign.addEventListener("click", () => signAndSubmit(form, proposal, sign));
+  if (note) box.append(element("p", { class: "notice", role: "status", text: note }));
+  box.append(element("h3", { text: proposal.summary }), facts,
+    element("details", {}, element("summary", { text: "The exact body you sign (JSON)" }),
+      element("pre", { text: JSON.stringify(proposal.body, null, 1) })),
+    element("div", { class: "actions" }, sign, cancel));
+  box.hidden = false;
+  box.focus();
+}
+
+async function prepare(form, note) {
+  const error = $(".form-error", form);
+  say(error, "");
+  const response = await fetch(form.action, {
+    method: "POST",
+    headers: { Accept: "application/json", "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(new FormData(form)),
+    credentials: "same-origin",
+  });
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) throw new signing.ParleyError(signing.problem(data, response.status));
+  showProposal(form, data, note);
+}
+
+async function signAndSubmit(form, proposal, button) {
+  const error = $(".form-error", form);
+  say(error, "");
+  button.disabled = true;
+  try {
+    const record = await signing.activeKey();
+    if (!record) throw new signing.ParleyError("no key is loaded in this browser: load yours on the Keys page");
+    await signing.checkProposal(proposal, {
+      negotiation: page.negotiation, type: form.dataset.move, author: page.author, key: record.keyId,
+    });
+    if (record.keyId !== page.key) {
+      throw new signing.ParleyError(`this browser's key (${record.keyId}) is not the key you are logged in with here (${page.key})`);
+    }
+    const signature = await signing.signEvent(record, proposal.envelope);
+    const { response, data } = await signing.submitEvent(page.negotiation, {
+      envelope: proposal.envelope, signature, body: proposal.body,
+    });
+    if (response.status === 409) {
+      await prepare(form, "Someone moved first: the negotiation changed while you were reading. " +
+        "A fresh envelope has been prepared on the new state; check it and sign again.");
+      return;
+    }
+    if (!response.ok) {
+      throw new signing.ParleyError(`Not recorded: the server refused the signed move: ${signing.problem(data, response.status)}`);
+    }
+    const box = $(".proposal", form);
+    box.textContent = "";
+    box.append(element("p", { class: "form-ok", role: "status", text: `Signed and recorded as event ${data.seq}. The negotiation is ${String(data.phase).replace("_", " ")}.` }));
+    setTimeout(() => location.assign(form.dataset.next || location.pathname + location.search), 900);
+  } catch (e) {
+    say(error, e.message || String(e));
+    button.disabled = false;
+  }
+}
+
+function wireMoveForms() {
+  for (const form of $$("form[data-move]")) {
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const submit = $("button[type=submit]", form);
+      submit.disabled = true;
+      prepare(form).catch((e) => say($(".form-error", form), e.message || String(e)))
+        .finally(() => { submit.disabled = false; });
+    });
+  }
+}
+
+// --- audit: check every event and the checkpoint here ---------------------------------------
+
+async function wireAudit() {
+  const data = $("#audit-events");
+  if (!data) return;
+  const events = JSON.parse(data.textContent);
+  const results = await signing.verifyEvents(page.negotiation, events);
+  let good = 0;
+  results.forEach((r, i) => {
+    const row = $(`tr[data-seq="${i}"]`);
+    const badge = row && $("[data-badge]", row);
+    if (!badge) return;
+    const claimed = row.dataset.hash;
+    const ok = r.ok && r.hash === claimed;
+    badge.className = "badge " + (ok ? "verified" : "failed");
+    badge.textContent = ok ? (r.withheld ? "✓ verified (body withheld)" : "✓ verified") :
+      `✗ ${r.ok ? "the hash shown is not the event's hash" : r.why}`;
+    good += ok;
+  });
+  const summary = $("#chain-summary");
+  summary.className = good === results.length ? "form-ok" : "form-error";
+  summary.textContent = good === results.length ?
+    `All ${good} events verified in this browser: every signature, and the hash chain from the charter on.` :
+    `${results.length - good} of ${results.length} events failed verification in this browser: see the table.`;
+  await wireCheckpoint();
+}
+
+async function wireCheckpoint() {
+  const pre = $("#checkpoint");
+  if (!pre) return;
+  const note = pre.textContent;
+  const list = $("#checkpoint-checks");
+  list.textContent = "";
+  try {
+    const witnesses = JSON.parse($("#witness-vkeys").textContent);
+    const result = pre.dataset.logVkey ? await signing.checkCheckpoint(note, pre.dataset.logVkey, witnesses) : null;
+    const cp = signing.parseCheckpoint(note);
+    list.append(element("li", { text: `Log ${cp.origin}: ${cp.size} entries.` }));
+    if (result) {
+      list.append(element("li", { class: result.log ? "ok" : "bad", text: result.log ? "✓ signed by the log key named in the charter" : "✗ no valid signature by the log key named in the charter" }));
+      for (const c of result.cosigners) {
+        list.append(element("li", { class: c.ok ? "ok" : "bad", text: `${c.ok ? "✓" : "✗"} cosigned by log witness ${c.name}` }));
+      }
+      if (!result.cosigners.length) list.append(element("li", { class: "muted", text: "No log-witness cosignature on this checkpoint." }));
+    }
+  } catch (e) {
+    list.append(element("li", { class: "bad", text: `✗ ${e.message}` }));
+  }
+  $("#consistency").addEventListener("click", () => checkConsistency(note));
+}
+
+async function checkConsistency(note) {
+  const out = $("#consistency-result");
+  const cp = signing.parseCheckpoint(note);
+  const storeKey = `parley.checkpoint.${cp.origin}`;
+  const seen = JSON.parse(localStorage.getItem(storeKey) || "null");
+  const remember = () => localStorage.setItem(storeKey, JSON.stringify({ size: cp.size, root: signing.base64(cp.root) }));
+  out.hidden = false;
+  out.className = "";
+  try {
+    if (!seen) {
+      remember();
+      out.className = "notice";
+      out.textContent = `This browser had not seen a checkpoint of ${cp.origin} before. It remembers this one (${cp.size} entries) and will check the next against it.`;
+      return;
+    }
+    const response = await fetch(`/log/proof/consistency?old=${seen.size}&new=${cp.size}`, { credentials: "same-origin" });
+    const data = await response.json().catch(() => ({}));
+    if (seen.size > 0 && seen.size !== cp.size && !response.ok) throw new signing.ParleyError(signing.problem(data, response.status));
+    const proof = (data.hashes || []).map((h) => signing.fromBase64(h, "proof hash"));
+    const ok = await signing.verifyConsistency(seen.size, cp.size, signing.fromBase64(seen.root, "root"), cp.root, seen.size === cp.size ? [] : proof);
+    if (!ok) throw new signing.ParleyError(`the log's history is NOT consistent with the checkpoint this browser saw (${seen.size} entries): it was rewritten, or you were shown two different histories`);
+    remember();
+    out.className = "form-ok";
+    out.textContent = `✓ Consistent: the log at ${cp.size} entries extends the ${seen.size} entries this browser saw before; nothing was rewritten.`;
+  } catch (e) {
+    out.className = "form-error";
+    out.textContent = `✗ ${e.message}`;
+  }
+}
+
+// --- live updates on the dashboard ----------------------------------------------------------
+
+function wireLive() {
+  const live = $("#live");
+  if (!live || !window.EventSource) return;
+  const source = new EventSource(`/api/negotiations/${page.negotiation}/stream`);
+  let last = null;
+  source.onmessage = async (ev) => {
+    const seq = JSON.parse(ev.data).seq;
+    if (last !== null && seq !== last) {
+      const response = await fetch(live.dataset.live, { credentials: "same-origin" });
+      if (response.ok) {
+        live.setAttribute("aria-busy", "true");
+        live.innerHTML = await response.text(); // our own server-rendered, escaped fragment
+        live.setAttribute("aria-busy", "false");
+        const note = $("#live-note", live);
+        if (note) note.textContent = `Updated ${new Date().toLocaleTimeString()}: event ${seq - 1} was recorded.`;
+      }
+    }
+    last = seq;
+  };
+}
+
+// --- redline: next and previous change ------------------------------------------------------
+
+function wireRedline() {
+  const changes = $$(".pl-change");
+  const prev = $("[data-change=prev]");
+  const next = $("[data-change=next]");
+  if (!changes.length || !prev) return;
+  let at = -1;
+  const go = (step) => {
+    at = Math.max(0, Math.min(changes.length - 1, at + step));
+    changes.forEach((c) => c.classList.remove("current"));
+    const target = changes[at];
+    target.classList.add("current");
+    target.setAttribute("tabindex", "-1");
+    target.scrollIntoView({ block: "start" });
+    target.focus({ preventScroll: true });
+  };
+  prev.hidden = next.hidden = false;
+  prev.addEventListener("click", () => go(-1));
+  next.addEventListener("click", () => go(1));
+  document.addEventListener("keydown", (ev) => {
+    if (ev.target.closest("input, textarea, select")) return;
+    if (ev.key === "j") go(1);
+    if (ev.key === "k") go(-1);
+  });
+}
+
+// --- verify: read a chosen file into the form -----------------------------------------------
+
+function wireFileFields() {
+  const pairs = [[$("#bundle-file"), "bundle"], ...$$("input[type=file][data-fill]").map((i) => [i, i.dataset.fill])];
+  for (const [input, target] of pairs) {
+    if (!input) continue;
+    input.addEventListener("change", async () => {
+      const file = input.files[0];
+      if (file) document.getElementById(target).value = await file.text();
+    });
+  }
+}
+
+keyStatus();
+wireKeysPage();
+wireMoveForms();
+wireAudit();
+wireLive();
+wireRedline();
+wireFileFields();

@@ -1,0 +1,100 @@
+"""The command line with ``--server URL``: a whole negotiation through a real server's API, the
+same commands as against the embedded store, then ``parley verify`` on the bundle: in force."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from parley.api.app import create_app, open_services
+from parley.cli.home import Home
+from parley.cli.main import main
+from parley.core import textformat
+from parley.core.event import event_from_json
+from tests.api.conftest import make_settings, serving
+from tests.negotiation import NAMES, clean_text
+
+ROLES = {
+    "PK": ["party"],
+    "AF": ["party"],
+    "QA": ["mediator", "witness", "guarantor"],
+    "TR": ["mediator", "witness", "guarantor"],
+}
+
+
+def _charter(path: Path) -> Path:
+    lines = ['title = "Agreement on Ending Cross-Border Attacks"', 'pen = "mediator"']
+    for code, roles in ROLES.items():
+        lines += ["", "[[participant]]", f'code = "{code}"', f'name = "{NAMES[code]}"',
+                  f"roles = {json.dumps(roles)}"]  # fmt: skip
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+class Cli:
+    def __init__(self, home: Path, url: str) -> None:
+        self.runner = CliRunner()
+        self.env = {"PARLEY_HOME": str(home), "PARLEY_SERVER": url}
+
+    def __call__(self, *args: str, code: int = 0, **env: str) -> Result:
+        result = self.runner.invoke(main, list(args), env={**self.env, **env})
+        assert result.exit_code == code, f"parley {' '.join(args)}: {result.output}"
+        return result
+
+
+def test_the_cli_drives_a_whole_negotiation_through_the_server(tmp_path: Path) -> None:
+    server_home = tmp_path / "server"
+    for name in ("qa-log-witness", "tr-log-witness"):
+        Home(server_home).add_witness(name)
+
+    def build(url: str) -> object:
+        settings = make_settings(server_home, origin=url)
+        return create_app(settings, services=open_services(settings))
+
+    with serving(build) as url:
+        cli = Cli(tmp_path / "client", url)
+        for code in ROLES:
+            cli("key", "new", code)
+        opened = cli("negotiation", "open", str(_charter(tmp_path / "charter.toml")), "--as", "QA")
+        nid = re.search(r"negotiation ([0-9a-f]{64})", opened.output)
+        assert nid is not None
+        for code in ROLES:
+            cli("join", "--as", code)
+        text_file = tmp_path / "draft.txt"
+        text_file.write_text(textformat.render(clean_text()), encoding="utf-8")
+        proposed = cli("propose", str(text_file), "--as", "QA")
+        version = re.search(r"version ([0-9a-f]{64})", proposed.output)
+        assert version is not None
+        v = version.group(1)[:10]
+        cli("send", v, "--to", "PK", "--to", "AF", "--as", "QA")
+        cli("accept", v, "--as", "PK")
+        cli("accept", v, "--as", "AF")
+        cli("finalize", v, "--as", "TR")
+        cli("sign", "--as", "PK")
+        cli("sign", "--as", "AF")
+        cli("witness", "PK", "--as", "QA")
+        cli("witness", "AF", "--as", "TR")
+        cli("endorse", "--as", "QA")
+        endorsed = cli("endorse", "--as", "TR")
+        assert "the negotiation is in force" in endorsed.output
+
+        status = json.loads(cli("status", "--json", PARLEY_AS="PK").output)
+        assert status["phase"] == "in_force" and status["negotiation"] == nid.group(1)
+        assert status["final"].startswith(v)
+        listed = cli("negotiation", "list", "--json", PARLEY_AS="AF").output
+        assert json.loads(listed)[0]["id"] == nid.group(1)
+        assert cli("text", v, PARLEY_AS="PK").output == textformat.render(clean_text())
+        checkpoint = cli("log", "checkpoint").output
+        assert checkpoint.splitlines()[1] == str(status["events"])
+        history = json.loads(cli("history", "--json", "--as", "AF").output)
+        assert len(history) == status["events"]
+        first = event_from_json(history[0]).hash
+        proof = cli("log", "proof", first[:12], PARLEY_AS="QA").output
+        assert proof.startswith("c2sp.org/tlog-proof@v1\nindex ")
+        bundle_file = tmp_path / "agreement.bundle.json"
+        cli("bundle", "-o", str(bundle_file), PARLEY_AS="TR")
+        verified = cli("verify", str(bundle_file))
+        assert "VALID AND IN FORCE" in verified.output

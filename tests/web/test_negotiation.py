@@ -1,0 +1,293 @@
+"""A whole negotiation in the browser, from charter to in force, one browser context per delegation.
+
+PK and AF are the parties; QA and TR mediate, witness and guarantee. Each imports its own key
+file, and every move is prepared by the server, checked and signed in the page, and recorded by
+the API. A stranger's browser sees nothing; a tampered request is refused and said so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import BrowserContext, Locator, Page, expect
+
+from tests.web.conftest import Server, shot
+
+pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
+
+
+class Delegation:
+    """One delegation's browser."""
+
+    def __init__(self, context: BrowserContext, server: Server, code: str) -> None:
+        self.context, self.server, self.code = context, server, code
+        self.page: Page = context.new_page()
+        self.nid = server.negotiation
+
+    def go(self, path: str) -> Page:
+        self.page.goto(self.server.url + path.replace("{nid}", self.nid))
+        return self.page
+
+    def log_in(self) -> None:
+        page = self.go("/keys")
+        page.set_input_files("#key-file", str(self.server.key_file(self.code)))
+        page.get_by_role("button", name="Import and log in").click()
+        page.wait_for_url(self.server.url + "/")
+
+    def sign(self, form: Locator) -> None:
+        """Prepare the move, look at it, sign it, and wait until it is recorded."""
+        form.locator("button[type=submit]").click()
+        with self.page.expect_navigation():  # the page reloads on the new state once recorded
+            form.locator("[data-sign]").click()
+            expect(form.locator(".proposal")).to_contain_text("Signed and recorded")
+
+    def move(self, path: str, move: str, index: int = 0) -> Locator:
+        page = self.go(path)
+        return page.locator(f"form[data-move={move}]").nth(index)
+
+
+@pytest.fixture(scope="module")
+def table(server: Server, browser: Any) -> Iterator[dict[str, Delegation]]:
+    contexts = {code: browser.new_context() for code in ("PK", "AF", "QA", "TR")}
+    yield {code: Delegation(c, server, code) for code, c in contexts.items()}
+    for c in contexts.values():
+        c.close()
+
+
+def _draft() -> str:
+    return resources.files("parley.examples").joinpath("draft-v1.txt").read_text()
+
+
+def _edit(d: Delegation, provision: str, old: str, new: str) -> None:
+    page = d.page
+    details = page.locator(f"#p-{re.escape(provision)} details.edit-provision")
+    details.locator("summary").click()
+    area = details.locator("textarea[name=body]")
+    area.fill(area.input_value().replace(old, new))
+    with page.expect_navigation():
+        details.get_by_role("button", name="Keep this wording").click()
+
+
+OPEN_ALL = "document.querySelectorAll('details.edit-provision').forEach(x => x.open = true)"
+
+
+def _settle_everything(d: Delegation) -> int:
+    """Agree every bracket, keep the first option, lift every reservation: click by click."""
+    clicks = 0
+    pattern = re.compile(r"^(Agree “|Keep [A-Z0-9]+'s option|Lift [A-Z0-9]+'s reservation)")
+    while clicks < 40:
+        d.page.evaluate(OPEN_ALL)
+        buttons = d.page.get_by_role("button", name=pattern)
+        if buttons.count() == 0:
+            return clicks
+        with d.page.expect_navigation():
+            buttons.first.click()
+        clicks += 1
+    raise AssertionError("the text did not become clean")
+
+
+def test_the_whole_negotiation_in_four_browsers(
+    table: dict[str, Delegation], tmp_path: Path
+) -> None:
+    pk, af, qa, tr = table["PK"], table["AF"], table["QA"], table["TR"]
+    for d in table.values():
+        _seated(d)
+    shot(qa.go("/"), "01-home")
+    shot(qa.go("/n/{nid}"), "02-dashboard-open")
+
+    # QA proposes the first draft and sends it to the parties, with a deadline
+    form = qa.move("/n/{nid}/act", "propose")
+    form.locator("#source").fill(_draft())
+    qa.sign(form)
+    form = qa.move("/n/{nid}/act", "send")
+    form.get_by_label("PK").check()
+    form.get_by_label("AF").check()
+    form.locator("#deadline").fill("2030-01-15T12:00")
+    qa.sign(form)
+    shot(pk.go("/n/{nid}"), "03-dashboard-waiting-for-pk")
+    expect(pk.page.locator("#live")).to_contain_text("review version")
+    shot(pk.go("/n/{nid}/text"), "04-text-v1")
+    for n, anchor in (("04b", "art-cessation.3"), ("04c", "art-water")):
+        pk.page.locator(f"[id='p-{anchor}']").scroll_into_view_if_needed()
+        shot(pk.page, f"{n}-text-{anchor}")
+
+    # each party returns amendments in caucus with the mediators
+    pk.go("/n/{nid}/amend")
+    _edit(pk, "art-incidents.1", "seventy-two hours", "forty-eight hours")
+    shot(pk.page, "05-amend-top")
+    shot(pk.page.locator("#preview-h"), "05b-amend-preview-heading")
+    pk.page.locator("#preview-h").scroll_into_view_if_needed()
+    shot(pk.page, "05c-amend-preview")
+    expect(pk.page.locator("#main")).to_contain_text("forty-eight")
+    form = pk.page.locator("form[data-move=amend]")
+    form.get_by_label("Only the mediators (caucus)").check()
+    pk.sign(form)
+    af.go("/n/{nid}/amend")
+    _edit(af, "art-trade.1", "within seven days", "within forty-eight hours")
+    form = af.page.locator("form[data-move=amend]")
+    form.get_by_label("Only the mediators (caucus)").check()
+    af.sign(form)
+
+    # AF cannot read PK's caucus return; TR integrates both
+    af.go("/n/{nid}/versions")
+    expect(af.page.locator("aside")).to_contain_text("confidential")
+    tr.go("/n/{nid}/integrate")
+    shot(tr.page, "06-integrate")
+    tr.sign(tr.page.locator("form[data-move=integrate]"))
+
+    # QA settles every bracket, option and reservation and proposes the clean text
+    qa.go("/n/{nid}/versions")
+    shot(qa.page, "07-versions-redline")
+    qa.page.get_by_role("button", name="↓ Next change").click()
+    shot(qa.page, "07b-versions-next-change")
+    qa.go("/n/{nid}/versions?view=sides")
+    shot(qa.page.locator("#redline"), "07c-versions-side-by-side")
+    v2 = qa.page.locator("#new").input_value()
+    qa.go(f"/n/{{nid}}/amend?base={v2}")
+    assert _settle_everything(qa) >= 10
+    shot(qa.page, "08-amend-settled")
+    qa.sign(qa.page.locator("form[data-move=propose]"))
+    form = qa.move("/n/{nid}/act", "send")
+    form.get_by_label("PK").check()
+    form.get_by_label("AF").check()
+    qa.sign(form)
+    expect(qa.go("/n/{nid}").locator("#live")).to_contain_text("Clean")
+
+    # PK accepts firmly; AF ad referendum, then confirms
+    pk.sign(pk.move("/n/{nid}/act", "accept"))
+    form = af.move("/n/{nid}/act", "accept")
+    form.get_by_label("Accept ad referendum").check()
+    af.sign(form)
+    shot(af.go("/n/{nid}/act"), "09-moves-confirm")
+    af.sign(af.move("/n/{nid}/act", "confirm"))
+
+    # QA finalizes; the parties sign; QA and TR witness and endorse
+    qa.sign(qa.move("/n/{nid}/act", "finalize"))
+    pk.sign(pk.move("/n/{nid}/agreement", "sign"))
+    shot(af.go("/n/{nid}/agreement"), "10-agreement-signing")
+    af.sign(af.move("/n/{nid}/agreement", "sign"))
+    qa.go("/n/{nid}/agreement")
+    qa.sign(qa.page.locator("form[data-move=witness]").filter(has_text="PK's signature"))
+    tr.go("/n/{nid}/agreement")
+    tr.sign(tr.page.locator("form[data-move=witness]").filter(has_text="AF's signature"))
+    qa.sign(qa.move("/n/{nid}/agreement", "endorse"))
+    tr.sign(tr.move("/n/{nid}/agreement", "endorse"))
+
+    page = pk.go("/n/{nid}/agreement")
+    expect(page.locator("#main")).to_contain_text("the agreement is in force")
+    shot(page, "11-agreement-in-force")
+    assert pk.go("/n/{nid}").locator(".badge.phase-in_force").count() >= 1
+    _every_event_verifies_in_the_browser(table)
+    _the_bundle_downloads_and_verifies(table, tmp_path)
+
+
+def _every_event_verifies_in_the_browser(table: dict[str, Delegation]) -> None:
+    page = table["AF"].go("/n/{nid}/audit")
+    expect(page.locator("#chain-summary")).to_contain_text("verified in this browser")
+    assert page.locator(".badge.failed").count() == 0
+    expect(page.locator("#checkpoint-checks")).to_contain_text("signed by the log key")
+    expect(page.locator("#checkpoint-checks")).to_contain_text("cosigned by log witness")
+    page.get_by_role("button", name=re.compile("Check consistency")).click()
+    expect(page.locator("#consistency-result")).to_contain_text("remembers this one")
+    shot(page, "12-audit")
+
+
+def _the_bundle_downloads_and_verifies(table: dict[str, Delegation], tmp_path: Path) -> None:
+    pk = table["PK"]
+    response = pk.page.request.get(pk.server.url + f"/n/{pk.nid}/bundle")
+    assert response.ok
+    path = tmp_path / "agreement.bundle.json"
+    path.write_bytes(response.body())
+    page = pk.go("/verify")
+    page.set_input_files("#bundle-file", str(path))
+    expect(page.locator("#bundle")).not_to_have_value("")
+    page.get_by_role("button", name="Verify").click()
+    expect(page.locator("#report-h")).to_contain_text("Valid, and in force")
+    shot(page, "13-verify-report")
+
+
+def _seated(d: Delegation) -> Page:
+    """Logged in and joined, whatever ran before (the tests may run in any order or process)."""
+    d.log_in()
+    page = d.go("/n/{nid}/act")
+    join = page.locator("form[data-move=join]")
+    if join.count():
+        d.sign(join)
+    return d.go("/n/{nid}/act")
+
+
+def test_a_tampered_body_is_refused_and_said_so(table: dict[str, Delegation]) -> None:
+    page = _seated(table["PK"])
+
+    def swap(route: Any) -> None:
+        data = route.request.post_data_json
+        data["body"]["text"] = "We accept nothing."  # the signature covers the original hash
+        route.continue_(post_data=__import__("json").dumps(data))
+
+    page.route("**/api/negotiations/*/events", swap)
+    form = page.locator("form[data-move=statement]")
+    form.locator("textarea").fill("We welcome the agreement.")
+    form.locator("button[type=submit]").click()
+    form.locator("[data-sign]").click()
+    expect(form.locator(".form-error")).to_contain_text("does not match")
+    shot(page, "14-tampered-body-refused")
+    page.unroute("**/api/negotiations/*/events")
+
+
+def test_a_tampered_proposal_is_not_signed(table: dict[str, Delegation]) -> None:
+    page = _seated(table["AF"])
+
+    def swap(route: Any) -> None:
+        response = route.fetch()
+        data = response.json()
+        data["body"]["text"] = "Something the delegation never read."
+        route.fulfill(response=response, json=data)
+
+    page.route("**/prepare/statement", swap)
+    form = page.locator("form[data-move=statement]")
+    form.locator("textarea").fill("A statement.")
+    form.locator("button[type=submit]").click()
+    form.locator("[data-sign]").click()
+    expect(form.locator(".form-error")).to_contain_text("refusing to sign")
+
+
+def test_a_stranger_sees_nothing(server: Server, browser: Any) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(server.url + "/keys")
+    page.locator("#new-name").fill("XX")
+    page.get_by_role("button", name="Create the key").click()
+    expect(page.locator("#keys-ok")).to_contain_text("Created XX's key")
+    page.goto(server.url + "/")
+    expect(page.locator("#main")).to_contain_text("not a participant in any negotiation")
+    title = "Ending Cross-Border Attacks"
+    for path in ("", "/text", "/versions", "/agreement", "/audit", "/amend", "/bundle"):
+        response = page.goto(f"{server.url}/n/{server.negotiation}{path}")
+        assert response is not None and response.status == 404
+        assert title not in page.content()
+    shot(page, "15-stranger-404")
+    response = page.goto(f"{server.url}/n/{'0' * 64}")
+    assert response is not None and response.status == 404
+    context.close()
+
+
+def test_demo_keys_load_with_one_click_on_loopback_only(server: Server, browser: Any) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(server.url + "/keys")
+    expect(page.locator(".demo-banner")).to_contain_text("Demo mode")
+    shot(page, "16-keys-demo")
+    page.get_by_role("button", name="Act as AF").click()
+    page.wait_for_url(server.url + "/")
+    expect(page.locator("#main")).to_contain_text("Ending Cross-Border Attacks")
+    context.close()
+    remote = httpx.get(f"{server.url}/demo/keys/PK", headers={"Host": "parley.example"})
+    assert remote.status_code == 404
+    remote = httpx.get(f"{server.url}/keys", headers={"Host": "parley.example"})
+    assert "Demo mode" not in remote.text
