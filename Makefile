@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 .PHONY: run test lint typecheck pytest bench clean
 
 run: $(VENV)/.installed
-	$(BIN)/parley demo
+	$(BIN)/parley demo --serve
 
 test: $(VENV)/.installed-dev lint typecheck pytest
 

@@ -103,6 +103,8 @@ class Settings:
     """Cosignature keys for acting as a log witness (none: this server is not a witness)."""
     witness_logs: tuple[PublicKey, ...] = ()
     """The logs this server cosigns for as a witness."""
+    demo_keys_dir: Path | None = None
+    """Demo mode (``parley demo --serve``): the demo delegations' key files, offered on loopback."""
 
     def __post_init__(self) -> None:
         if len(self.secret) < 32:
@@ -137,6 +139,7 @@ class Settings:
             limits=limits,
             witness_keys=_witness_keys(env.get("PARLEY_WITNESS_KEYS"), witness),
             witness_logs=_witness_logs(env.get("PARLEY_WITNESS_POLICY"), witness),
+            demo_keys_dir=Path(env["PARLEY_DEMO_KEYS"]) if env.get("PARLEY_DEMO_KEYS") else None,
         )
 
 

@@ -30,8 +30,17 @@ MARKER = ".parley-demo"
 @click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path),
               default=Path("parley-demo"), show_default=True,
               help="Folder for the demo's keys, store and bundle (replaced each run).")  # fmt: skip
-def demo(folder: Path) -> None:
+@click.option("--serve", "serve_after", is_flag=True,
+              help="Then serve it on localhost, so you can follow it in a browser.")  # fmt: skip
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+def demo(folder: Path, serve_after: bool, port: int) -> None:
     """Play a realistic mediated negotiation from charter to agreement in force, and verify it."""
+    _play(folder)
+    if serve_after:
+        _serve(folder, port)
+
+
+def _play(folder: Path) -> None:
     with reported():
         home = _fresh_home(folder)
         scenario = _setup(home)
@@ -109,6 +118,25 @@ def _conclude(home: Home, scenario: Scenario, out: Path, data: bytes) -> None:
     )
     console.print(f"  parley {flag} text {v['v3'][:8]}               # the final text")
     console.print(f"  parley verify {out}")
+
+
+def _serve(folder: Path, port: int) -> None:
+    """Serve the demo on localhost, with the demo keys offered to the browser (demo mode)."""
+    from rich.console import Console
+
+    from parley.cli.serve import run_server
+
+    home = folder.resolve() / "home"
+    os.environ["PARLEY_DEMO_KEYS"] = str(home / "keys")
+    console = Console(highlight=False)
+    console.rule("[bold]Follow and continue the negotiation in your browser")
+    console.print(
+        f"Open [bold]http://localhost:{port}/[/] — on the Keys page, load any delegation's"
+    )
+    console.print(
+        "demo key with one click and act as that delegation (demo mode, this computer only)."
+    )
+    run_server(Home(home), "127.0.0.1", port, 1, f"http://localhost:{port}")
 
 
 COMMANDS: list[click.Command] = [demo]

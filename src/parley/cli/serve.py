@@ -32,7 +32,12 @@ from parley.cli.home import Home
 )
 @click.pass_obj
 def serve(home: Home, host: str, port: int, workers: int, origin: str | None) -> None:
-    """Serve the API (OpenAPI at /openapi.json) and the transparency log (/log/…)."""
+    """Serve the web pages, the API (OpenAPI at /openapi.json) and the transparency log."""
+    run_server(home, host, port, workers, origin)
+
+
+def run_server(home: Home, host: str, port: int, workers: int, origin: str | None) -> None:
+    """Prepare the shared secret and log key, then run uvicorn with the app factory."""
     import uvicorn
 
     from parley.api.settings import Settings, load_log_setup
@@ -45,7 +50,9 @@ def serve(home: Home, host: str, port: int, workers: int, origin: str | None) ->
         os.environ["PARLEY_SERVER_ORIGIN"] = origin or f"http://{shown}:{port}"
         settings = Settings.from_env()
         load_log_setup(settings.home)
-        click.echo(f"parley serving {settings.origin} (log and sessions in {settings.home})")
+        click.echo(
+            f"Parley is serving {settings.origin}/ (data in {settings.home}); Ctrl-C stops it"
+        )
     uvicorn.run(
         "parley.api.app:create_app",
         factory=True,
