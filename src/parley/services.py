@@ -81,6 +81,7 @@ class Services:
     log_setup: LogSetup | None = None
     clock: Clock = utc_now
     _states: dict[str, protocol.State] = field(default_factory=dict)
+    _created: dict[str, str] = field(default_factory=dict)
 
     # --- reads -----------------------------------------------------------------------------------
 
@@ -305,8 +306,11 @@ class Services:
         return state
 
     def _row(self, tx: Transaction, state: protocol.State, event: SignedEvent) -> NegotiationRow:
-        old = tx.negotiation(state.negotiation)
-        created = old.created if old else event.envelope.time
+        created = self._created.get(state.negotiation)
+        if created is None:
+            old = tx.negotiation(state.negotiation)
+            created = old.created if old else event.envelope.time
+            self._created[state.negotiation] = created
         return NegotiationRow(
             state.negotiation, state.charter.title, state.phase.value, state.seq, state.head,
             created, event.envelope.time,
