@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from parley.cli.errors import EXIT_NOT_YET, EXIT_OK, reported
+from parley.cli.files import read_text
 from parley.core.text import check_code
 from parley.errors import InvalidInputError
 
@@ -106,17 +107,7 @@ def _quoted(s: str, limit: int = 60) -> str:
 
 def _load(path: Path) -> Text:
     """Read and parse one version; errors name the file."""
-    from parley.core import textformat
-
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise InvalidInputError(f"cannot read the file: {reason}", source=str(path)) from error
-    try:
-        return textformat.parse_bytes(data)
-    except InvalidInputError as error:
-        raise error.with_source(str(path)) from error
+    return read_text(path)
 
 
 def _write(rendered: str, output: Path | None) -> None:

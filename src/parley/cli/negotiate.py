@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from parley.cli.errors import reported
+from parley.cli.files import read_text
 from parley.cli.home import Home
 from parley.core import charter as charters
 from parley.core import integration, moves, textformat
@@ -83,18 +84,6 @@ def act(
 
 def _phase(receipt: Receipt) -> str:
     return receipt.state.phase.value.replace("_", " ")
-
-
-def read_text(path: Path) -> text_model.Text:
-    """A text file in the Parley format."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InvalidInputError(f"cannot read {path}: {exc.strerror}") from exc
-    try:
-        return textformat.parse_bytes(data)
-    except InvalidInputError as exc:
-        raise exc.with_source(str(path)) from exc
 
 
 def version_of(home: Home, negotiation: str | None, prefix: str) -> str:

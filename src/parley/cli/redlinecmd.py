@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import click
 
 from parley.cli.errors import reported
+from parley.cli.files import read_text
 from parley.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -81,17 +82,7 @@ COMMANDS: list[click.Command] = [redline]
 
 def _load(path: Path) -> Text:
     """Read and parse one version; errors name the file."""
-    from parley.core import textformat
-
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise InvalidInputError(f"cannot read the file: {reason}", source=str(path)) from error
-    try:
-        return textformat.parse_bytes(data)
-    except InvalidInputError as error:
-        raise error.with_source(str(path)) from error
+    return read_text(path)
 
 
 def _colour() -> bool:

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 import click
 
 from parley.cli.errors import EXIT_INVALID, EXIT_NOT_YET, EXIT_OK, reported
+from parley.cli.files import read_bytes
 from parley.core import bundle
 from parley.core.bundle import Report, Verdict
 from parley.core.report import Line
-from parley.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -55,10 +55,7 @@ def verify(file: Path, as_json: bool, policy: Path | None) -> None:
 
 
 def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InvalidInputError(f"cannot read {path}: {exc.strerror}") from exc
+    return read_bytes(path)
 
 
 def print_report(report: Report, source: str) -> None:
