@@ -254,7 +254,7 @@ class Services:
         assert self.log_setup is not None
         setup = self.log_setup
         local = LocalWitness.for_log(
-            key, setup.origin, setup.key.public(), _TxWitnessState(tx, name)
+            key, setup.origin, setup.key.public(), StoreWitnessState(tx, name)
         )
         return log.with_cosignatures(note, local.cosign(note, tx, now))
 
@@ -323,8 +323,8 @@ class Services:
 
 
 @dataclass
-class _TxWitnessState:
-    """A local log witness's state kept in the store, inside the publishing transaction."""
+class StoreWitnessState:
+    """A log witness's latest cosigned checkpoint per origin, kept in the store's transaction."""
 
     tx: Transaction
     name: str

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import time
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -27,9 +26,9 @@ from parley.api.context import Context, Ctx, anyone
 from parley.api.routes import ERRORS, json_response, text_response
 from parley.core import merkle, tiles
 from parley.core.canonical import MAX_SAFE_INTEGER
-from parley.core.witness import Cosigned, Outcome, add_checkpoint
+from parley.core.witness import Outcome, add_checkpoint
 from parley.errors import InvalidInputError, NotFoundError
-from parley.services import Services
+from parley.services import Services, StoreWitnessState
 from parley.store import Transaction
 
 router = APIRouter(dependencies=[Depends(anyone)])
@@ -180,18 +179,4 @@ def witness_answer(ctx: Context, body: bytes, now: int) -> Outcome:
         return Outcome(404, message.encode(), "text/plain; charset=utf-8", message.strip())
     name = "witness:" + witness.keys[0].name
     with ctx.services.store.transaction() as tx:
-        return add_checkpoint(witness, _StoredRecord(tx, name), body, now)
-
-
-@dataclass
-class _StoredRecord:
-    """The witness's latest cosigned checkpoint per origin, in the store."""
-
-    tx: Transaction
-    name: str
-
-    def latest(self, origin: str) -> Cosigned | None:
-        return self.tx.witness_latest(self.name, origin)
-
-    def compare_and_set(self, origin: str, expected_old: int | None, new: Cosigned) -> bool:
-        return self.tx.witness_compare_and_set(self.name, origin, expected_old, new)
+        return add_checkpoint(witness, StoreWitnessState(tx, name), body, now)
