@@ -23,6 +23,8 @@ PARLEY_WITNESS_KEYS            cosignature key files, ``:``-separated (``witness
 PARLEY_WITNESS_POLICY          tlog-policy file whose ``log`` lines are the trusted logs
                                (``witness/logs.policy``)
 PARLEY_PASSPHRASE              opens encrypted key files (a server cannot ask for it)
+PARLEY_DEMO_KEYS               demo mode: the demo delegations' key folder, offered to
+                               browsers on loopback only (set by ``parley demo --serve``)
 =============================  ==========================================================
 """
 
