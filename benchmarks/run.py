@@ -15,7 +15,15 @@ import sys
 import time
 from pathlib import Path
 
-SECTIONS = ["bench_redline", "bench_merge", "bench_merkle", "bench_notes", "bench_server"]
+SECTIONS = [
+    "bench_redline",
+    "bench_merge",
+    "bench_merkle",
+    "bench_notes",
+    "bench_protocol",
+    "bench_services",
+    "bench_server",
+]
 ROOT = Path(__file__).resolve().parent.parent
 
 
