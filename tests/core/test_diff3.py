@@ -78,10 +78,10 @@ def _with_markers(base: list[str], a: list[str], b: list[str]) -> list[str]:
     return out
 
 
-def test_lao_tzu_line_level_matches_the_diffutils_manual() -> None:
+def test_the_diffutils_manual_example_merges_line_by_line_as_printed() -> None:
     vector = json.loads(shared_vectors("merge", "lao-tzu.json").read_text(encoding="utf-8"))
-    base, lao, tao = (vector[k].splitlines(keepends=True) for k in ("base", "ours", "theirs"))
-    assert "".join(_with_markers(base, lao, tao)) == vector["merged_line_level"]
+    base, ours, theirs = (vector[k].splitlines(keepends=True) for k in ("base", "ours", "theirs"))
+    assert "".join(_with_markers(base, ours, theirs)) == vector["merged_line_level"]
 
 
 # --- properties ---------------------------------------------------------------------------------

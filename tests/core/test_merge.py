@@ -461,7 +461,9 @@ def _paragraphs(lines: Iterable[str]) -> str:
     return "\n".join(line.strip() for line in lines if line.strip())
 
 
-def test_lao_tzu_clean_regions_merge_and_the_clash_becomes_options() -> None:
+def test_the_diffutils_example_merges_clean_regions_and_makes_options_of_the_clash() -> None:
+    """Each line is a paragraph of one provision (blank lines dropped: a body has no empty
+    paragraph); the regions diff3 merges cleanly come out exactly, its one conflict as options."""
     vector = json.loads(shared_vectors("merge", "lao-tzu.json").read_text(encoding="utf-8"))
     texts_ = {
         k: doc(Provision("tao", Kind.ARTICLE, body=(Run(_paragraphs(vector[k].splitlines())),)))
