@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from parley.api.login import login_payload
 from parley.core import canonical, moves
 from parley.core import text as text_model
 from parley.core.event import EventType
@@ -44,7 +45,12 @@ def _cases() -> dict[str, dict[str, object]]:
     table = Table().open()
     event = table.play("QA", EventType.PROPOSE, moves.propose(clean_text()))
     charter_event = table.events[0]
+    login = login_payload("https://parley.example", "Y2hhbGxlbmdl", key_for("PK").public().vkey())
     return {
+        "login": {
+            "signed_bytes_utf8": login.decode(),
+            "signature_b64": base64.b64encode(key_for("PK").sign(login)).decode(),
+        },
         "text": {
             "tagged_bytes_utf8": canonical.tagged(
                 canonical.Tag.TEXT, text_model.to_json(text)
@@ -72,7 +78,7 @@ def _cases() -> dict[str, dict[str, object]]:
     }
 
 
-@pytest.mark.parametrize("name", ["text", "charter", "event"])
+@pytest.mark.parametrize("name", ["text", "charter", "event", "login"])
 def test_golden_vector(name: str) -> None:
     got = _cases()[name]
     path = VECTORS / f"{name}.json"

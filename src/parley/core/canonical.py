@@ -32,7 +32,6 @@ class Tag(StrEnum):
     SIGNED_EVENT = "parley/v1/signed-event"
     BODY = "parley/v1/body"
     LOGIN = "parley/v1/login"
-    BUNDLE = "parley/v1/bundle"
 
 
 def canonical_json(value: JsonValue) -> bytes:
