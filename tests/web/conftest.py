@@ -1,7 +1,8 @@
 """A real server on a loopback port and a real Chromium, for the browser tests.
 
-The charter is convened the way a mediator does it from the command line (services over the
-server's SQLite store, before the server starts); everything after that happens in the browser.
+One charter is convened the way a mediator does it from the command line (services over the
+server's SQLite store, before the server starts), for the tests that need a negotiation to exist;
+the whole-negotiation test convenes its own in the browser.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """A whole negotiation in the browser, from charter to in force, one browser context per delegation.
 
 PK and AF are the parties; QA and TR mediate, witness and guarantee. Each imports its own key
-file, and every move is prepared by the server, checked and signed in the page, and recorded by
-the API. A stranger's browser sees nothing; a tampered request is refused and said so.
+file; QA convenes the charter on the New negotiation page, each delegation joins in its own
+browser, and every move is prepared by the server, checked and signed in the page, and recorded
+by the API. A stranger's browser sees nothing; a tampered request is refused and said so.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
+from parley.core import keys
 from tests.web.conftest import Server, shot
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
@@ -25,10 +27,19 @@ pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 class Delegation:
     """One delegation's browser."""
 
-    def __init__(self, context: BrowserContext, server: Server, code: str) -> None:
+    def __init__(
+        self, context: BrowserContext, server: Server, code: str, nid: str | None = None
+    ) -> None:
         self.context, self.server, self.code = context, server, code
         self.page: Page = context.new_page()
-        self.nid = server.negotiation
+        self.nid = nid or server.negotiation
+
+    def at(self, nid: str) -> Delegation:
+        """The same browser (key and session), on another negotiation."""
+        return Delegation(self.context, self.server, self.code, nid)
+
+    def vkey(self) -> str:
+        return keys.read_key_file(self.server.key_file(self.code).read_bytes()).public().vkey()
 
     def go(self, path: str) -> Page:
         self.page.goto(self.server.url + path.replace("{nid}", self.nid))
@@ -92,12 +103,54 @@ def _settle_everything(d: Delegation) -> int:
     raise AssertionError("the text did not become clean")
 
 
+ROWS = (
+    ("QA", "State of Qatar", ("mediator", "witness", "guarantor")),
+    ("TR", "Republic of Türkiye", ("mediator", "witness", "guarantor")),
+    ("PK", "Islamic Republic of Pakistan", ("party",)),
+    ("AF", "Afghanistan", ("party",)),
+)
+
+
+def _convene(qa: Delegation, table: dict[str, Delegation]) -> str:
+    """QA fills in the New negotiation page, is told of a wrong key beside it, signs the charter."""
+    page = qa.go("/new")
+    expect(page.locator("#vkey-0")).to_have_value(qa.vkey())
+    shot(page, "00-new-negotiation")
+    page.locator("#title").fill("Agreement on Water, Trade and the Border Crossings")
+    for n, (code, name, roles) in enumerate(ROWS):
+        page.locator(f"#code-{n}").fill(code)
+        page.locator(f"#name-{n}").fill(name)
+        for role in roles:
+            page.locator(f"input[name=role-{n}][value={role}]").check()
+        page.locator(f"#vkey-{n}").fill(table[code].vkey())
+    form = page.locator("#convene-form")
+    page.locator("#vkey-3").fill(table["PK"].vkey())  # AF's row, with PK's key
+    form.get_by_role("button", name="Prepare the charter").click()
+    expect(page.locator("#err-vkey-3")).to_contain_text("PK's key, not AF's")
+    expect(page.locator("#vkey-3")).to_have_attribute("aria-invalid", "true")
+    page.locator("#err-vkey-3").scroll_into_view_if_needed()
+    shot(page, "00b-new-negotiation-error")
+    page.locator("#vkey-3").fill(table["AF"].vkey())
+    form.get_by_role("button", name="Prepare the charter").click()
+    expect(page.locator("#err-vkey-3")).to_be_hidden()
+    expect(form.locator(".proposal")).to_contain_text("Convene")
+    shot(form.locator(".proposal"), "00c-new-negotiation-proposal")
+    form.locator("[data-sign]").click()
+    page.wait_for_url(re.compile(r"/n/[0-9a-f]{64}$"))
+    return page.url.rsplit("/", 1)[1]
+
+
 def test_the_whole_negotiation_in_four_browsers(
     table: dict[str, Delegation], tmp_path: Path
 ) -> None:
-    pk, af, qa, tr = table["PK"], table["AF"], table["QA"], table["TR"]
     for d in table.values():
-        _seated(d)
+        d.log_in()
+    nid = _convene(table["QA"], table)
+    table = {code: d.at(nid) for code, d in table.items()}
+    pk, af, qa, tr = table["PK"], table["AF"], table["QA"], table["TR"]
+    expect(qa.go("/n/{nid}").locator("h1")).to_contain_text("Water, Trade")
+    for d in table.values():
+        _join(d)
     shot(qa.go("/"), "01-home")
     shot(qa.go("/n/{nid}"), "02-dashboard-open")
 
@@ -215,6 +268,11 @@ def _the_bundle_downloads_and_verifies(table: dict[str, Delegation], tmp_path: P
 def _seated(d: Delegation) -> Page:
     """Logged in and joined, whatever ran before (the tests may run in any order or process)."""
     d.log_in()
+    return _join(d)
+
+
+def _join(d: Delegation) -> Page:
+    """Joined: the charter's hash signed in this delegation's own browser."""
     page = d.go("/n/{nid}/act")
     join = page.locator("form[data-move=join]")
     if join.count():

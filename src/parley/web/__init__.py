@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
-from parley.web.pages import mount, router
+from parley.web.mount import mount
+from parley.web.site import router
 
 __all__ = ["mount", "router"]

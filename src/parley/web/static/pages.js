@@ -144,7 +144,7 @@ function wireKeysPage() {
 
 // --- making a move: prepare, show, check, sign, submit --------------------------------------
 
-function showProposal(form, proposal, note) {
+function showProposal(form, proposal, note, signer = signAndSubmit) {
   const box = $(".proposal", form);
   box.textContent = "";
   const env = proposal.envelope;
@@ -156,7 +156,7 @@ function showProposal(form, proposal, note) {
   const sign = element("button", { type: "button", "data-sign": "" , text: "Sign with my key and submit" });
   const cancel = element("button", { type: "button", class: "secondary", text: "Cancel" });
   cancel.addEventListener("click", () => { box.hidden = true; });
-  sign.addEventListener("click", () => signAndSubmit(form, proposal, sign));
+  sign.addEventListener("click", () => signer(form, proposal, sign));
   if (note) box.append(element("p", { class: "notice", role: "status", text: note }));
   box.append(element("h3", { text: proposal.summary }), facts,
     element("details", {}, element("summary", { text: "The exact body you sign (JSON)" }),
@@ -225,6 +225,113 @@ function wireMoveForms() {
         .finally(() => { submit.disabled = false; });
     });
   }
+}
+
+// --- convening: a new negotiation's charter ------------------------------------------------
+
+function clearFieldErrors(form) {
+  for (const p of $$(".field-error", form)) say(p, "");
+  for (const el of $$("[aria-invalid]", form)) el.removeAttribute("aria-invalid");
+}
+
+function showFieldError(form, field, message) {
+  const where = field && document.getElementById(`err-${field}`);
+  if (!where) return false;
+  say(where, message);
+  const inputs = $$(`[name="${field}"]`, form);
+  for (const el of inputs) el.setAttribute("aria-invalid", "true");
+  (inputs[0] || where.closest("fieldset"))?.focus?.();
+  return true;
+}
+
+async function prepareCharter(form) {
+  clearFieldErrors(form);
+  say($(".form-error", form), "");
+  const response = await fetch(form.action, {
+    method: "POST",
+    headers: { Accept: "application/json", "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(new FormData(form)),
+    credentials: "same-origin",
+  });
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const message = signing.problem(data, response.status);
+    if (!showFieldError(form, data?.error?.details?.field, message)) throw new signing.ParleyError(message);
+    return;
+  }
+  showProposal(form, data, null, signCharter);
+}
+
+async function signCharter(form, proposal, button) {
+  const error = $(".form-error", form);
+  say(error, "");
+  button.disabled = true;
+  try {
+    const record = await signing.activeKey();
+    if (!record) throw new signing.ParleyError("no key is loaded in this browser: load yours on the Keys page");
+    const negotiation = await signing.checkCharter(proposal, record);
+    const signature = await signing.signEvent(record, proposal.envelope);
+    const { response, data } = await signing.submitCharter({ envelope: proposal.envelope, signature, body: proposal.body });
+    if (!response.ok) {
+      throw new signing.ParleyError(`Not recorded: the server refused the charter: ${signing.problem(data, response.status)}`);
+    }
+    const box = $(".proposal", form);
+    box.textContent = "";
+    box.append(element("p", { class: "form-ok", role: "status", text: `Convened: negotiation ${negotiation.slice(0, 12)}… is recorded. Every participant now joins it; opening its dashboard.` }));
+    setTimeout(() => location.assign(`/n/${negotiation}`), 900);
+  } catch (e) {
+    say(error, e.message || String(e));
+    button.disabled = false;
+  }
+}
+
+function addParticipant() {
+  const rows = $$("#participant-rows .participant");
+  const last = rows[rows.length - 1];
+  const from = last.dataset.row;
+  const to = String(Number(from) + 1);
+  const row = last.cloneNode(true);
+  row.dataset.row = to;
+  $("legend", row).textContent = `Participant ${Number(to) + 1}`;
+  for (const el of $$("[id], [name], [for], [aria-describedby]", row)) {
+    for (const attr of ["id", "name", "for", "aria-describedby"]) {
+      const value = el.getAttribute(attr);
+      if (value) el.setAttribute(attr, value.replace(new RegExp(`-${from}$`), `-${to}`));
+    }
+  }
+  for (const input of $$("input", row)) {
+    if (input.type === "checkbox") input.checked = false;
+    else input.value = "";
+    input.removeAttribute("aria-invalid");
+  }
+  for (const p of $$(".field-error", row)) say(p, "");
+  last.after(row);
+  $("input", row).focus();
+}
+
+async function fillOwnKey(form) {
+  const record = await signing.activeKey().catch(() => null);
+  if (!record || $$("input[name^=vkey-]", form).some((i) => i.value.trim() === record.vkey)) return;
+  const empty = $$("input[name^=vkey-]", form).find((i) => !i.value.trim());
+  const row = (empty && empty.closest(".participant")) || $(".participant", form);
+  const n = row.dataset.row;
+  $(`#code-${n}`).value = record.name;
+  $(`#vkey-${n}`).value = record.vkey;
+  $(`input[name=role-${n}][value=mediator]`).checked = true;
+}
+
+function wireConvene() {
+  const form = $("#convene-form");
+  if (!form) return;
+  fillOwnKey(form);
+  $("#add-participant").addEventListener("click", addParticipant);
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const submit = $("button[type=submit]", form);
+    submit.disabled = true;
+    prepareCharter(form).catch((e) => say($(".form-error", form), e.message || String(e)))
+      .finally(() => { submit.disabled = false; });
+  });
 }
 
 // --- audit: check every event and the checkpoint here ---------------------------------------
@@ -374,6 +481,7 @@ function wireFileFields() {
 keyStatus();
 wireKeysPage();
 wireMoveForms();
+wireConvene();
 wireAudit();
 wireLive();
 wireRedline();

@@ -357,6 +357,26 @@ export async function submitEvent(negotiation, event) {
   return postJson(url, event);
 }
 
+// A charter is checked as every move is, and more: its hash is the negotiation id the envelope
+// names, it is the first event, and this browser's key is a mediator's key in it.
+export async function checkCharter(proposal, record) {
+  const { envelope, body } = proposal;
+  const negotiation = await hexDigest(Tag.CHARTER, body);
+  const me = (body.participants || []).find((p) => (p.keys || []).includes(record.vkey));
+  if (!me || !(me.roles || []).includes("mediator")) {
+    throw new ParleyError("refusing to sign: this browser's key is not a mediator's key in the charter shown");
+  }
+  if (envelope.seq !== 0 || envelope.prev !== null) {
+    throw new ParleyError("refusing to sign: a charter is the first event, with nothing before it");
+  }
+  await checkProposal(proposal, { negotiation, type: "charter", author: me.code, key: record.keyId });
+  return negotiation;
+}
+
+export async function submitCharter(event) {
+  return postJson("/api/negotiations", event);
+}
+
 // --- verifying the record -------------------------------------------------------------------
 
 export async function eventHash(envelope, signature) {

@@ -1,0 +1,107 @@
+"""Integration: a mediator merges returned amendments and decides provision by provision."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from parley.core import (
+    edit,
+    integration,
+    merge,
+    protocol,
+)
+from parley.core import text as text_model
+from parley.core.event import EventType
+from parley.core.text import Provision, Text
+from parley.errors import InvalidInputError
+from parley.web.caller import Room, form_version
+from parley.web.forms import Form
+
+
+@dataclass(frozen=True, slots=True)
+class Merged:
+    """An integration as the mediator has set it up."""
+
+    base: str
+    returns: list[str]
+    text: Text
+    decisions: list[dict[str, str]]
+    conflicts: list[str]
+    rows: list[dict[str, Any]]
+
+
+def returns_of(room: Room, base: str) -> list[protocol.Version]:
+    return [
+        v
+        for v in room.state.versions.values()
+        if v.move is EventType.AMEND and v.parents[:1] == (base,) and v.hash in room.state.texts
+    ]
+
+
+def merge_returns(room: Room, form: Form) -> Merged:
+    base = form_version(room, form, "base")
+    chosen = set(form.getlist("returns"))
+    returns = [v for v in returns_of(room, base) if v.hash in chosen]
+    result = integration.integrate(
+        room.text(base),
+        [integration.Return(v.author, room.text(v.hash)) for v in returns],
+        room.me.code,
+    )
+    text, decisions = result.text, [dict(d) for d in result.decisions]
+    picks = form.prefixed("decide-")
+    sources = {v.hash: v.author for v in returns}
+    for d in decisions:
+        pick = picks.get(d["provision"], "merged")
+        if pick != "merged":
+            text = _pick(room, base, text, d, pick, sources)
+    rows = [{**d, "pick": picks.get(d["provision"], "merged")} for d in decisions]
+    return Merged(
+        base,
+        [v.hash for v in returns],
+        text,
+        decisions,
+        [_conflict_words(c) for c in result.conflicts],
+        rows,
+    )
+
+
+def _conflict_words(c: merge.Conflict) -> str:
+    where = c.provision or "the text"
+    return f"{where}: {c.kind.value} — “{c.ours or 'nothing'}” against “{c.theirs or 'nothing'}”"
+
+
+def _pick(
+    room: Room,
+    base: str,
+    text: Text,
+    decision: dict[str, str],
+    pick: str,
+    sources: Mapping[str, str],
+) -> Text:
+    """Word one provision as the base or one return did, and record that decision."""
+    pid = decision["provision"]
+    if pick == "base":
+        decision.update(decision="base")
+        return _reworded(text, pid, text_model.find(room.text(base), pid), "the base version")
+    source = pick.removeprefix("return:")
+    if not pick.startswith("return:") or source not in sources:
+        raise InvalidInputError(f"{pid}: that wording is not one of this integration's returns")
+    decision.update({"decision": "return", "from": sources[source]})
+    found = text_model.find(room.text(source), pid)
+    return _reworded(text, pid, found, f"{sources[source]}'s return")
+
+
+def _reworded(text: Text, pid: str, source: Provision | None, where: str) -> Text:
+    if source is None:
+        raise InvalidInputError(f"{pid} is not in {where}: keep the merged result")
+    if text_model.find(text, pid) is None:
+        raise InvalidInputError(f"{pid} is not in the integrated text: keep the merged result")
+    return edit.update(
+        text,
+        pid,
+        lambda p: replace(
+            p, heading=source.heading, body=source.body, reservations=source.reservations
+        ),
+    )

@@ -1,0 +1,27 @@
+"""Mounting the pages and their static files on the API's app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from parley.web import move_pages, pages
+from parley.web.demo import WebSettings
+from parley.web.site import HERE, STATIC_URL, router
+
+
+def mount(app: FastAPI, settings: object, *, demo_keys_dir: Path | None = None) -> None:
+    """Add the pages and their static files to the API's app (``create_app`` calls this)."""
+    folder = demo_keys_dir or getattr(settings, "demo_keys_dir", None)
+    mounted = isinstance(getattr(app.state, "web", None), WebSettings)
+    app.state.web = WebSettings(Path(folder) if folder else None)
+    if mounted:
+        return
+    app.include_router(router)
+    app.mount(STATIC_URL, StaticFiles(directory=HERE / "static"), name="parley-web-static")
+
+
+ROUTES = (pages, move_pages)
+"""The modules whose pages the router holds (importing them adds their routes)."""

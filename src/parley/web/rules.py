@@ -1,0 +1,91 @@
+"""The rules table as the pages need it: which moves to offer, and which to refuse early."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from parley.core import protocol
+from parley.core import text as text_model
+from parley.core.charter import Role
+from parley.core.event import EventType
+from parley.core.protocol import Mode, Phase
+from parley.errors import (
+    IllegalMoveError,
+    UnauthorizedMoveError,
+)
+from parley.web.caller import Room
+
+
+def allowed(room: Room, move: EventType) -> bool:
+    """The rules table allows the caller this move now (its own preconditions aside)."""
+    rule = protocol.RULES[move]
+    if room.state.phase not in rule.phases:
+        return False
+    if move is not EventType.JOIN and room.me.code not in room.state.joined:
+        return False
+    return rule.roles is None or any(room.me.has(r) for r in rule.roles)
+
+
+def check_rule(room: Room, move: EventType) -> None:
+    rule = protocol.RULES[move]
+    phase = "in force" if room.state.phase is Phase.IN_FORCE else room.state.phase.value
+    if room.state.phase not in rule.phases:
+        raise IllegalMoveError(f"you cannot {move} while the negotiation is {phase}")
+    if move is not EventType.JOIN and room.me.code not in room.state.joined:
+        raise IllegalMoveError(f"join the negotiation before you {move}")
+    if rule.roles is not None and not any(room.me.has(r) for r in rule.roles):
+        who = " or ".join(f"a {r}" for r in sorted(rule.roles))
+        raise UnauthorizedMoveError(f"{room.me.code} cannot {move}: only {who} can")
+
+
+def sent_to_me(room: Room) -> list[str]:
+    state = room.state
+    return [
+        v
+        for v, to in state.sent.items()
+        if room.me.code in to
+        and room.me.code not in state.responded.get(v, frozenset())
+        and v in state.texts
+    ]
+
+
+def pending_confirmations(room: Room) -> list[str]:
+    held = room.state.acceptances.get(room.me.code, {})
+    return [
+        v
+        for v, a in held.items()
+        if a.mode is Mode.AD_REFERENDUM and a.confirmed_by is None and a.withdrawn_by is None
+    ]
+
+
+def finalizable(room: Room) -> list[str]:
+    parties = room.state.charter.codes(Role.PARTY)
+    return [
+        v
+        for v in room.state.versions
+        if v in room.state.texts
+        and text_model.is_clean(room.state.texts[v])
+        and len(protocol.firm_acceptors(room.state, v)) == len(parties)
+    ]
+
+
+def attestation_moves(room: Room) -> dict[str, Any]:
+    """Which of sign, ratify, witness and endorse the caller may make now."""
+    state, code = room.state, room.me.code
+    signing = state.phase in (Phase.SIGNING, Phase.IN_FORCE)
+    mine = state.signatures.get(code)
+    parties = state.charter.codes(Role.PARTY)
+    witnessable = [
+        {"party": p, "event": a.event}
+        for p, a in state.signatures.items()
+        if p != code and code not in state.witnesses.get(a.event, {})
+    ]
+    return {
+        "sign": signing and room.me.has(Role.PARTY) and mine is None,
+        "ratify": bool(mine and mine.mode is Mode.AD_REFERENDUM and mine.ratified_by is None),
+        "witness": witnessable if signing and room.me.has(Role.WITNESS) else [],
+        "endorse": signing
+        and room.me.has(Role.GUARANTOR)
+        and code not in state.endorsements
+        and all(p in state.signatures for p in parties),
+    }

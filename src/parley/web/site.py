@@ -1,0 +1,105 @@
+"""The site: the router, the templates, security headers, and errors shown in words."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from parley.api.errors import details_of, status_of
+from parley.core.event import parse_time
+from parley.core.report import human_time
+from parley.errors import ParleyError
+from parley.web import convene
+from parley.web.caller import session_key
+from parley.web.demo import demo_dir
+
+router = APIRouter(include_in_schema=False)
+
+
+HERE = Path(__file__).resolve().parent
+STATIC_URL = "/static/web"
+
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def short(value: str | None) -> str:
+    return f"{value[:8]}…" if value else "—"
+
+
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(HERE / "templates"),
+    autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+_env.filters["when"] = human_time
+
+
+_env.filters["short"] = short
+
+
+_env.filters["day"] = lambda t: f"{parse_time(t):%d %b %Y %H:%M}"
+
+
+_env.filters["phase"] = lambda p: "in force" if p == "in_force" else str(p)
+
+
+def render(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
+    page = _env.get_template(name).render(site=_site(request), **values)
+    return HTMLResponse(page, status, headers=SECURITY_HEADERS)
+
+
+def _site(request: Request) -> dict[str, Any]:
+    key = session_key(request)
+    return {
+        "static": STATIC_URL,
+        "path": request.url.path,
+        "vkey": key.vkey() if key else None,
+        "signed_in": key.name if key else None,
+        "demo": demo_dir(request) is not None,
+    }
+
+
+Page = Callable[..., Awaitable[Response]]
+
+
+def guarded(handler: Page) -> Page:
+    """Show a Parley error as a page in words, with the status the API would give."""
+
+    @functools.wraps(handler)
+    async def run(request: Request, *args: Any, **kwargs: Any) -> Response:
+        try:
+            return await handler(request, *args, **kwargs)
+        except ParleyError as exc:
+            status, code = status_of(exc)
+            return render(request, "error.html", status, message=str(exc), code=code)
+
+    return run
+
+
+def json_error(exc: ParleyError) -> JSONResponse:
+    status, code = status_of(exc)
+    details = details_of(exc)
+    if isinstance(exc, convene.FieldError):
+        details = {**details, "field": exc.field}
+    error = {"code": code, "message": str(exc), "details": details}
+    return JSONResponse({"error": error}, status, headers=SECURITY_HEADERS)
