@@ -10,9 +10,10 @@ share one database and still agree (the derived state always equals the fold of 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from parley.core import bundle, log, moves, protocol, redline
 from parley.core import text as text_model
@@ -28,6 +29,15 @@ from parley.store import NegotiationRow, Store, StoredCheckpoint, Transaction
 
 Clock = Callable[[], datetime]
 RETRIES = 3
+
+
+@runtime_checkable
+class Snapshots(Protocol):
+    """A store that also offers read-only transactions, which need not queue behind writers."""
+
+    def snapshot(self) -> AbstractContextManager[Transaction]:
+        """A transaction that only reads."""
+        ...
 
 
 def utc_now() -> datetime:
@@ -85,35 +95,45 @@ class Services:
 
     # --- reads -----------------------------------------------------------------------------------
 
+    def reading(self) -> AbstractContextManager[Transaction]:
+        """A transaction for reads: a snapshot beside the writer where the store offers one."""
+        if isinstance(self.store, Snapshots):
+            return self.store.snapshot()
+        return self.store.transaction()
+
     def negotiations(self) -> list[NegotiationRow]:
         """Every negotiation, most recently active first."""
-        with self.store.transaction() as tx:
+        with self.reading() as tx:
             return tx.negotiations()
 
     def resolve(self, negotiation: str) -> str:
         """The full negotiation id for an id or unique prefix (as shown: ``7f3a…``)."""
-        with self.store.transaction() as tx:
+        with self.reading() as tx:
             return _resolve_negotiation(tx, negotiation)
 
     def state(self, negotiation: str) -> protocol.State:
         """The current state of a negotiation."""
-        with self.store.transaction() as tx:
+        with self.reading() as tx:
             return self._load(tx, _resolve_negotiation(tx, negotiation))
 
     def events(
         self, negotiation: str, *, viewer: str | None = None, since: int = 0
     ) -> list[SignedEvent]:
         """Events from ``since`` on; bodies withheld where ``viewer`` is outside the audience."""
-        with self.store.transaction() as tx:
+        with self.reading() as tx:
             nid = _resolve_negotiation(tx, negotiation)
             stored = [s.event for s in tx.events(nid, since)]
-        if viewer is None:
-            return stored
-        return [e if e.envelope.can_read(viewer) else e.without_body() for e in stored]
+        return _as_seen(stored, viewer)
+
+    def events_of(self, negotiation: str, viewer: str, since: int) -> list[SignedEvent]:
+        """``events`` for the full id of a negotiation known to exist: one query, no lookup."""
+        with self.reading() as tx:
+            stored = [s.event for s in tx.events(negotiation, since)]
+        return _as_seen(stored, viewer)
 
     def version(self, negotiation: str, version: str) -> text_model.Text:
         """A version's text, by full hash or unique prefix."""
-        with self.store.transaction() as tx:
+        with self.reading() as tx:
             full = _complete(tx, version, "version")
             obj = tx.version(full)
         if obj is None:
@@ -122,7 +142,7 @@ class Services:
 
     def complete(self, prefix: str, what: str = "event or version") -> str:
         """The full hash for a unique prefix of an event or version hash."""
-        with self.store.transaction() as tx:
+        with self.reading() as tx:
             return _complete(tx, prefix, what)
 
     def redline(self, negotiation: str, old: str, new: str) -> redline.Redline:
@@ -260,7 +280,7 @@ class Services:
 
     def checkpoint(self) -> StoredCheckpoint | None:
         """The latest published checkpoint."""
-        with self.store.transaction() as tx:
+        with self.reading() as tx:
             return tx.checkpoint()
 
     def proof(self, event_hash: str) -> str:
@@ -334,6 +354,13 @@ class StoreWitnessState:
 
     def compare_and_set(self, origin: str, expected_old: int | None, new: Cosigned) -> bool:
         return self.tx.witness_compare_and_set(self.name, origin, expected_old, new)
+
+
+def _as_seen(stored: list[SignedEvent], viewer: str | None) -> list[SignedEvent]:
+    """The events as ``viewer`` may read them (all of them for None)."""
+    if viewer is None:
+        return stored
+    return [e if e.envelope.can_read(viewer) else e.without_body() for e in stored]
 
 
 def _index(tx: Transaction, event: SignedEvent) -> int:

@@ -162,6 +162,22 @@ def test_a_sqlite_transaction_holds_the_write_lock_from_its_start(tmp_path: Path
         store.close()
 
 
+def test_a_sqlite_snapshot_reads_beside_a_writer(tmp_path: Path) -> None:
+    store = _sql(open_store(f"sqlite:///{tmp_path / 'parley.db'}"))
+    table = Table().open()
+    try:
+        append_chain(store, table.events[:1])
+        with store.transaction() as tx:
+            tx.append(table.events[1], rows_for(table.events)[1])
+            tx.log_size()  # written, not yet committed: the write lock is held
+            with store.snapshot() as reader:
+                assert reader.log_size() == 1  # no wait, and only what is committed
+        with store.snapshot() as reader:
+            assert reader.log_size() == 2
+    finally:
+        store.close()
+
+
 @pytest.mark.postgres
 def test_a_postgres_append_holds_the_log_head_until_commit() -> None:
     with postgres_schema() as url:

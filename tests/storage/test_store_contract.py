@@ -309,6 +309,19 @@ def test_witness_state_moves_only_by_compare_and_set(store: Store) -> None:
 # --- transactions --------------------------------------------------------------------------------
 
 
+def test_many_appends_in_one_transaction_read_back_in_it_and_after(store: Store) -> None:
+    table = concluded()
+    rows = rows_for(table.events)
+    with store.transaction() as tx:
+        indexes = [tx.append(event, row) for event, row in zip(table.events, rows, strict=True)]
+        assert indexes == list(range(len(table.events)))
+        assert tx.log_size() == len(table.events)
+        assert [s.event for s in tx.events(table.s.negotiation)] == table.events
+        assert tx.log_entry(len(table.events) - 1) == table.events[-1].hash
+        assert tx.negotiation(table.s.negotiation) == rows[-1]
+    assert check_store(store) == {e.hash: i for i, e in enumerate(table.events)}
+
+
 def test_a_rolled_back_transaction_leaves_no_trace(store: Store) -> None:
     table = Table().open()
     append_chain(store, table.events[:2])

@@ -141,7 +141,7 @@ class Views:
         with self._lock:
             cached = self._states.get(key)
         since = 0 if cached is None else cached.seq
-        fresh = self.services.events(seat.negotiation, viewer=seat.code, since=since)
+        fresh = self.services.events_of(seat.negotiation, seat.code, since)
         if cached is None:
             state = protocol.fold(fresh)
         else:
@@ -159,7 +159,7 @@ class Views:
 
     def events(self, seat: Seat, since: int) -> list[SignedEvent]:
         """The events from ``since`` on, bodies withheld where the caller is not in the audience."""
-        return self.services.events(seat.negotiation, viewer=seat.code, since=since)
+        return self.services.events_of(seat.negotiation, seat.code, since)
 
     def text(self, seat: Seat, ref: str) -> tuple[str, text_model.Text]:
         """A version the caller may read (its body reached the caller): hash and text."""

@@ -45,7 +45,7 @@ def response(
 
 def position(services: Services, negotiation: str) -> tuple[int, str]:
     """The negotiation's sequence number and head, read from its row (one cheap query)."""
-    with services.store.transaction() as tx:
+    with services.reading() as tx:
         row = tx.negotiation(negotiation)
     return (0, "") if row is None else (row.seq, row.head)
 

@@ -91,7 +91,7 @@ def tile_bytes(services: Services, path: str) -> bytes:
     except InvalidInputError as exc:
         raise NotFoundError(f"no tile {path[:120]!r}: {exc}") from exc
     level = 0 if wanted.is_entries else wanted.level
-    with services.store.transaction() as tx:
+    with services.reading() as tx:
         size = tx.log_size()
         try:
             available = tiles.tile_width(level, wanted.n, size)
@@ -113,7 +113,7 @@ def _entry_bundle(tx: Transaction, bundle: tiles.Tile) -> bytes:
 @router.get("/log/proof/inclusion", response_model=s.InclusionOut, responses=ERRORS)
 def inclusion(index: Size, size: Size, ctx: Ctx) -> Response:
     """PATH(index, D[0:size]): entry ``index`` is in the tree of ``size`` entries."""
-    with ctx.services.store.transaction() as tx:
+    with ctx.services.reading() as tx:
         _check_size(size, tx)
         hashes = merkle.prove_inclusion(index, size, tx)
     return json_response({"index": index, "size": size, "hashes": _b64(hashes)})
@@ -122,7 +122,7 @@ def inclusion(index: Size, size: Size, ctx: Ctx) -> Response:
 @router.get("/log/proof/consistency", response_model=s.ConsistencyOut, responses=ERRORS)
 def consistency(old: Size, new: Size, ctx: Ctx) -> Response:
     """PROOF(old, D[0:new]): the tree of ``new`` entries extends the tree of ``old``."""
-    with ctx.services.store.transaction() as tx:
+    with ctx.services.reading() as tx:
         _check_size(new, tx)
         hashes = merkle.prove_consistency(old, new, tx)
     return json_response({"old": old, "new": new, "hashes": _b64(hashes)})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -60,8 +61,12 @@ STYLES = {
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write to this file instead of standard output.",
 )
-def redline(old: Path, new: Path, fmt: str, output: Path | None) -> None:
-    """Show what changed from OLD to NEW, two versions in the text format.
+@click.option("-n", "--negotiation", help="With version hashes: the negotiation they belong to.")
+@click.pass_context
+def redline(
+    ctx: click.Context, old: Path, new: Path, fmt: str, output: Path | None, negotiation: str | None
+) -> None:
+    """Show what changed from OLD to NEW: two text files, or two stored versions (their hashes).
 
     Provisions are matched by id, so a moved or renumbered provision is shown as moved or
     renumbered, not as deleted and inserted; inside each changed provision, deleted words are
@@ -70,7 +75,7 @@ def redline(old: Path, new: Path, fmt: str, output: Path | None) -> None:
     from parley.core.redline import compare
 
     with reported():
-        result = compare(_load(old), _load(new))
+        result = compare(_version(ctx, old, negotiation), _version(ctx, new, negotiation))
         if fmt == "terminal" and output is None and _colour():
             _print_colour(result)
             return
@@ -78,6 +83,18 @@ def redline(old: Path, new: Path, fmt: str, output: Path | None) -> None:
 
 
 COMMANDS: list[click.Command] = [redline]
+
+
+def _version(ctx: click.Context, ref: Path, negotiation: str | None) -> Text:
+    """A file, or else a stored version named by its hash or its first digits."""
+    if ref.exists() or not re.fullmatch(r"[0-9a-f]{4,64}…?", str(ref)):
+        return _load(ref)
+    from parley.cli.home import Home
+    from parley.cli.negotiate import current
+
+    home = ctx.find_root().obj
+    assert isinstance(home, Home)
+    return home.services().version(current(home, negotiation), str(ref))
 
 
 def _load(path: Path) -> Text:

@@ -7,11 +7,21 @@ that does not hash to its key is reported as a broken store, never served.
 Locking, so that several processes can share one database:
 
 * SQLite: every transaction starts with ``BEGIN IMMEDIATE`` (the driver's own implicit BEGIN is
-  switched off), so writers take the database's write lock up front and queue on the busy timeout.
+  switched off), so writers take the database's write lock up front. Writers of this store first
+  take an exclusive ``flock`` on a file beside the database, so they queue and are woken the moment
+  the lock is free instead of sleeping in SQLite's busy handler; the busy timeout still covers any
+  other writer. ``snapshot`` (reads only) starts with a plain ``BEGIN``: in WAL mode it reads a
+  consistent snapshot beside the writer and never takes the write lock.
 * PostgreSQL: ``append`` and ``put_checkpoint`` first lock the single ``log_head`` row
-  (``SELECT … FOR UPDATE``), then the negotiation row, so log appends are strictly sequential
-  and the log is gapless; READ COMMITTED means every statement after the lock sees the latest
-  committed state.
+  (``SELECT … FOR UPDATE``), then the negotiation row unless this transaction read it already
+  (a stale read is refused by the conditional UPDATE below), so log appends are strictly
+  sequential and the log is gapless; READ COMMITTED means every statement after the lock sees
+  the latest committed state.
+
+Within one transaction the log size (once locked), the negotiation rows read or written and the
+stored hashes written are remembered, so a batch of appends does not read them again. An append's
+event, log entry and stored hashes are written together with the next read of those tables or
+before the commit (one multi-row statement each, and one move of the log head), never later.
 
 The optimistic lock is ``check_append`` (shared with ``MemoryStore``), then an
 ``UPDATE … WHERE id = :id AND seq = :expected``, or an INSERT for a charter; zero rows or a
@@ -22,10 +32,17 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
+import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on POSIX: writers queue on the busy timeout alone
+    fcntl = None  # type: ignore[assignment]
 
 from sqlalchemy import (
     CompoundSelect,
@@ -34,6 +51,7 @@ from sqlalchemy import (
     Engine,
     Executable,
     Row,
+    bindparam,
     create_engine,
     event,
     exc,
@@ -76,7 +94,18 @@ WAL lets readers proceed while one writer appends. ``synchronous = FULL`` syncs 
 commit; ``NORMAL`` would already keep every committed event through a crash of the process, FULL
 also keeps it through a crash of the machine, at the price of one fsync per event."""
 
+POOL_SIZE = 20
+POOL_OVERFLOW = 20
+"""Connections kept, and opened beyond that under load: up to anyio's 40 worker threads each hold
+one, so a request never queues for a connection (SQLAlchemy's default is 5 + 10)."""
+
 _PREFIX_RE = re.compile(r"[0-9a-f]{4,64}")
+
+READ_ONLY = "parley_read_only"
+"""Execution option of a snapshot's connection: begin with a plain (deferred) BEGIN on SQLite."""
+
+WRITER_LOCK_SUFFIX = "-writer.lock"
+"""The file beside a SQLite database whose ``flock`` queues this store's writers."""
 
 
 # --- engines -------------------------------------------------------------------------------------
@@ -90,13 +119,18 @@ def connect(url: str | URL) -> Engine:
         if parsed.database in (None, "", ":memory:"):
             raise InvalidInputError("SQLite needs a file (sqlite:///path/parley.db), not memory")
         engine = create_engine(
-            parsed, connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False}
+            parsed,
+            connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_OVERFLOW,
         )
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     if backend == "postgresql":
-        return create_engine(parsed, pool_pre_ping=True)
+        return create_engine(
+            parsed, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
+        )
     raise InvalidInputError(
         f"unsupported database {backend!r}: use sqlite:///PATH or postgresql+psycopg://…"
     )
@@ -125,8 +159,51 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    """Take the write lock at BEGIN, not at the first write: no deadlock, no lost update."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    """Take the write lock at BEGIN, not at the first write: no deadlock, no lost update.
+
+    A snapshot (reads only) begins deferred: it never writes, so it never needs the lock.
+    """
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class WriterQueue:
+    """An exclusive ``flock`` on a file beside a SQLite database, held around a write transaction.
+
+    SQLite's busy handler retries a held write lock by sleeping (up to 100 ms a time), which makes
+    writers in several processes wait long and unevenly; a blocking ``flock`` hands the lock over
+    the moment it is released. Re-entrant per thread, so a nested transaction cannot wait on itself.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._held = threading.local()
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Hold the queue's lock for the block (at once if this thread holds it already)."""
+        if getattr(self._held, "depth", 0) or fcntl is None:
+            yield
+            return
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            self._held.depth = 1
+            try:
+                yield
+            finally:
+                self._held.depth = 0
+        finally:
+            os.close(fd)  # closing releases the flock
+
+
+def writer_queue(engine: Engine) -> WriterQueue | None:
+    """The writer queue of a SQLite file engine; None for PostgreSQL (it queues on row locks)."""
+    if engine.url.get_backend_name() != "sqlite" or not engine.url.database:
+        return None
+    return WriterQueue(engine.url.database + WRITER_LOCK_SUFFIX)
 
 
 # --- errors --------------------------------------------------------------------------------------
@@ -150,6 +227,32 @@ def _reason(error: exc.SQLAlchemyError) -> str:
     return text[0] if text else type(origin).__name__
 
 
+# --- statements ----------------------------------------------------------------------------------
+# The statements of the hot paths (a state read, an append) are built once: building a statement
+# costs more than running the cached compiled form. Where-parameters are named ``p_*`` so they
+# never clash with the columns an UPDATE sets from its parameters.
+
+_NEGOTIATION = select(negotiations).where(negotiations.c.id == bindparam("p_id"))
+_EVENTS_SINCE = (
+    select(events)
+    .where(events.c.negotiation == bindparam("p_id"), events.c.seq >= bindparam("p_since"))
+    .order_by(events.c.seq)
+)
+_LOCK_LOG = select(log_head.c.size).where(log_head.c.id == LOG_HEAD_ID).with_for_update()
+_INSERT_NEGOTIATION = insert(negotiations)
+_UPDATE_NEGOTIATION = update(negotiations).where(
+    negotiations.c.id == bindparam("p_id"), negotiations.c.seq == bindparam("p_seq")
+)
+_INSERT_EVENT = insert(events)
+_INSERT_LOG_ENTRY = insert(log_entries)
+_INSERT_LOG_HASHES = insert(log_hashes)
+_MOVE_LOG_HEAD = update(log_head).where(
+    log_head.c.id == LOG_HEAD_ID, log_head.c.size == bindparam("p_size")
+)
+_PENDING = (_INSERT_EVENT, _INSERT_LOG_ENTRY, _INSERT_LOG_HASHES)
+"""The appended rows' statements, in foreign-key order (a log entry names its event)."""
+
+
 # --- the store -----------------------------------------------------------------------------------
 
 
@@ -158,12 +261,26 @@ class SqlStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._writers = writer_queue(engine)
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """Begin (on SQLite: BEGIN IMMEDIATE); commit if the block ends normally, else roll back."""
-        with translated("the database transaction"), self.engine.begin() as connection:
-            yield SqlTransaction(connection)
+        with self._queued(), translated("the database transaction"), self.engine.begin() as conn:
+            tx = SqlTransaction(conn)
+            yield tx
+            tx.flush()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Transaction]:
+        """A transaction for reads only: on SQLite it runs beside the writer, holding no lock."""
+        with translated("the database transaction"), self.engine.connect() as connection:
+            connection.execution_options(**{READ_ONLY: True})
+            with connection.begin():
+                yield SqlTransaction(connection)
+
+    def _queued(self) -> AbstractContextManager[None]:
+        return nullcontext() if self._writers is None else self._writers.hold()
 
     def close(self) -> None:
         """Close every pooled connection."""
@@ -175,9 +292,34 @@ class SqlTransaction:
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
+        self._size: int | None = None
+        """The log size while this transaction holds the log lock."""
+        self._rows: dict[str, NegotiationRow | None] = {}
+        """Negotiation rows as this transaction read or wrote them."""
+        self._hashes: dict[int, bytes] = {}
+        """Stored hashes this transaction wrote."""
+        self._head: int | None = None
+        """The log size stored in the log head row, once locked."""
+        self._pending: tuple[list[dict[str, Any]], ...] = ([], [], [])
+        """Rows of events, log entries and stored hashes appended but not yet written."""
+
+    def flush(self) -> None:
+        """Write the appended rows and move the log head (before a read of them, and at commit)."""
+        for statement, rows in zip(_PENDING, self._pending, strict=True):
+            if rows:
+                self._run(statement, rows)
+                rows.clear()
+        if self._size is None or self._head is None or self._size == self._head:
+            return
+        moved = self._run(_MOVE_LOG_HEAD, {"p_size": self._head, "size": self._size})
+        if moved.rowcount != 1:
+            raise StorageError(f"the log head moved from size {self._head} while it was locked")
+        self._head = self._size
 
     def _run(
-        self, statement: Executable, params: Sequence[Mapping[str, Any]] | None = None
+        self,
+        statement: Executable,
+        params: Sequence[Mapping[str, Any]] | Mapping[str, Any] | None = None,
     ) -> CursorResult[Any]:
         with translated("a database statement"):
             return self._connection.execute(statement, params)
@@ -189,68 +331,73 @@ class SqlTransaction:
         return [_negotiation_row(r) for r in self._run(query)]
 
     def negotiation(self, negotiation_id: str) -> NegotiationRow | None:
-        return self._negotiation(negotiation_id, lock=False)
+        if negotiation_id not in self._rows:
+            self._rows[negotiation_id] = self._negotiation(negotiation_id, lock=False)
+        return self._rows[negotiation_id]
 
     def _negotiation(self, negotiation_id: str, *, lock: bool) -> NegotiationRow | None:
-        query = select(negotiations).where(negotiations.c.id == negotiation_id)
-        found = self._run(query.with_for_update() if lock else query).first()
+        query = _NEGOTIATION.with_for_update() if lock else _NEGOTIATION
+        found = self._run(query, {"p_id": negotiation_id}).first()
         return None if found is None else _negotiation_row(found)
 
     def events(self, negotiation_id: str, since: int = 0) -> list[StoredEvent]:
-        query = (
-            select(events)
-            .where(events.c.negotiation == negotiation_id, events.c.seq >= since)
-            .order_by(events.c.seq)
-        )
-        return [_stored_event(r) for r in self._run(query)]
+        self.flush()
+        found = self._run(_EVENTS_SINCE, {"p_id": negotiation_id, "p_since": since})
+        return [_stored_event(r) for r in found]
 
     def event(self, event_hash: str) -> StoredEvent | None:
+        self.flush()
         found = self._run(select(events).where(events.c.hash == event_hash)).first()
         return None if found is None else _stored_event(found)
 
     def append(self, event: SignedEvent, row: NegotiationRow) -> int:
         size = self._lock_log()
-        stored = self._negotiation(event.envelope.negotiation, lock=True)
+        stored = self._current_row(event.envelope.negotiation)
         # A stored event can never pass again: its (negotiation, seq) is taken, so check_append
         # refuses it; the unique index on the hash is the safety net.
         check_append(stored, event, row)
         leaf = merkle.leaf_hash(bytes.fromhex(event.hash))
         hashes = merkle.stored_hashes_for_append(size, leaf, self)
         self._write_row(stored, row)
-        self._run(insert(events).values(_event_values(event, size)))
-        self._run(insert(log_entries).values(idx=size, event=event.hash))
+        new_events, new_entries, new_hashes = self._pending
+        new_events.append(_event_values(event, size))
+        new_entries.append({"idx": size, "event": event.hash})
         first = merkle.stored_hash_count(size)
-        rows = [{"idx": first + i, "hash": value} for i, value in enumerate(hashes)]
-        self._run(insert(log_hashes), rows)
-        moved = self._run(
-            update(log_head)
-            .where(log_head.c.id == LOG_HEAD_ID, log_head.c.size == size)
-            .values(size=size + 1)
-        )
-        if moved.rowcount != 1:
-            raise StorageError(f"the log head moved from size {size} while it was locked")
+        new_hashes.extend({"idx": first + i, "hash": value} for i, value in enumerate(hashes))
+        self._size = size + 1
+        self._hashes.update(zip(range(first, first + len(hashes)), hashes, strict=True))
         return size
+
+    def _current_row(self, negotiation_id: str) -> NegotiationRow | None:
+        """The row to append on: as read in this transaction, else read under lock.
+
+        A row read earlier may be stale on PostgreSQL; then the conditional UPDATE (or the INSERT's
+        unique key) in ``_write_row`` refuses the append, so nothing is written on a stale row.
+        """
+        if negotiation_id in self._rows:
+            return self._rows[negotiation_id]
+        return self._negotiation(negotiation_id, lock=True)
 
     def _lock_log(self) -> int:
         """Lock the log head row (PostgreSQL; SQLite holds the write lock already); its size."""
-        query = select(log_head.c.size).where(log_head.c.id == LOG_HEAD_ID).with_for_update()
-        size = self._run(query).scalar_one_or_none()
+        if self._size is not None:
+            return self._size
+        size = self._run(_LOCK_LOG).scalar_one_or_none()
         if size is None:
             raise StorageError("the log head row is missing: run `parley db upgrade`")
-        return int(size)
+        self._size = self._head = int(size)
+        return self._size
 
     def _write_row(self, stored: NegotiationRow | None, row: NegotiationRow) -> None:
         values = _negotiation_values(row)
+        self._rows.pop(row.id, None)  # unknown until the write succeeds
         if stored is None:
-            self._run(insert(negotiations).values(values))
-            return
-        moved = self._run(
-            update(negotiations)
-            .where(negotiations.c.id == row.id, negotiations.c.seq == stored.seq)
-            .values(values)
-        )
-        if moved.rowcount != 1:
-            raise ConflictError(f"negotiation {row.id[:8]}… moved on: fetch it and try again")
+            self._run(_INSERT_NEGOTIATION, values)
+        else:
+            moved = self._run(_UPDATE_NEGOTIATION, {"p_id": row.id, "p_seq": stored.seq, **values})
+            if moved.rowcount != 1:
+                raise ConflictError(f"negotiation {row.id[:8]}… moved on: fetch it and try again")
+        self._rows[row.id] = row
 
     # --- versions and short hashes ---
 
@@ -269,11 +416,13 @@ class SqlTransaction:
             raise InvalidInputError(
                 f"a short hash needs 4 to 64 lowercase hex digits, found {prefix!r}"
             )
+        self.flush()
         return sorted(str(value) for value in self._run(completion_query(prefix)).scalars())
 
     # --- the log ---
 
     def log_size(self) -> int:
+        self.flush()
         size = self._run(select(log_head.c.size).where(log_head.c.id == LOG_HEAD_ID)).scalar()
         if size is None:
             raise StorageError("the log head row is missing: run `parley db upgrade`")
@@ -282,16 +431,19 @@ class SqlTransaction:
     def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
         if not indexes:
             return []
-        query = select(log_hashes.c.idx, log_hashes.c.hash).where(
-            log_hashes.c.idx.in_(sorted(set(indexes)))
-        )
-        found = {int(r.idx): bytes(r.hash) for r in self._run(query)}
+        found = {i: self._hashes[i] for i in indexes if i in self._hashes}
+        missing = sorted(set(indexes) - found.keys())
+        if missing:
+            self.flush()
+            query = select(log_hashes.c.idx, log_hashes.c.hash).where(log_hashes.c.idx.in_(missing))
+            found.update((int(r.idx), bytes(r.hash)) for r in self._run(query))
         for index in indexes:
             if index not in found:
                 raise InvalidInputError(f"no stored hash at index {index}")
         return [found[index] for index in indexes]
 
     def log_entry(self, index: int) -> str:
+        self.flush()
         found = self._run(select(log_entries.c.event).where(log_entries.c.idx == index)).scalar()
         if found is None:
             raise NotFoundError(f"no log entry {index}")
@@ -299,6 +451,7 @@ class SqlTransaction:
 
     def put_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
         self._lock_log()
+        self.flush()
         latest = self.checkpoint()
         if latest is not None and checkpoint.size < latest.size:
             raise ConflictError(f"a checkpoint at size {latest.size} is already stored")
