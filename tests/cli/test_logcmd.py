@@ -240,3 +240,19 @@ def test_witness_evidence_verify_refuses_what_proves_nothing() -> None:
     Path("junk.txt").write_text("not evidence\n", encoding="utf-8")
     assert "must start with" in one_line_error(run("log", "evidence", "verify", "junk.txt"))
     assert "cannot read" in one_line_error(run("log", "evidence", "verify", "absent.txt"))
+
+
+def test_key_decrypt_writes_a_private_clear_copy() -> None:
+    env = {"PARLEY_PASSPHRASE": "correct horse"}
+    assert run("key", "new", "PK", "--passphrase", "-o", "pk.key", env=env).exit_code == 0
+    result = run("key", "decrypt", "pk.key", "-o", "clear.key", env=env)
+    assert result.exit_code == 0, result.output
+    clear = Path("clear.key")
+    assert stat.S_IMODE(clear.stat().st_mode) == 0o600
+    assert not keys.is_encrypted(clear.read_bytes())
+    assert keys.read_key_file(clear.read_bytes()).public() == keys.key_file_vkey(
+        Path("pk.key").read_bytes()
+    )
+    assert "refusing to overwrite" in one_line_error(
+        run("key", "decrypt", "pk.key", "-o", "clear.key", env=env)
+    )

@@ -124,7 +124,7 @@ def test_an_encrypted_key_file_is_refused_with_directions(page: Any) -> None:
     data = key_file_bytes(key, passphrase="secret", salt=b"s" * 16, nonce=b"n" * 12).decode()
     got = _js(page, "try { await m.importKeyFile(arg); return 'imported'; }"
                     " catch (e) { return e.message; }", data)  # fmt: skip
-    assert "encrypted" in got and "command line" in got
+    assert "encrypted" in got and "parley key decrypt" in got
 
 
 def test_a_generated_key_has_a_c2sp_vkey_the_core_parses(page: Any) -> None:

@@ -25,6 +25,7 @@ from parley.cli.home import (
     Home,
     new_key,
     passphrase,
+    write_secret,
 )
 from parley.core import keys, note, tlogpolicy, tlogproof, witness
 from parley.errors import InvalidInputError
@@ -132,6 +133,21 @@ def key_list(home: Home) -> None:
 def _default_key_file(name: str) -> str:
     """A file name from the key name: characters other than letters, digits, '.', '-' become '_'."""
     return re.sub(r"[^A-Za-z0-9.\-]", "_", name) + ".key"
+
+
+@key_group.command("decrypt")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="The unencrypted copy to create (mode 0600; never overwritten).")  # fmt: skip
+def key_decrypt(file: str, output: str) -> None:
+    """Write an unencrypted copy of an encrypted key file, to import it into a browser.
+
+    The copy holds the private key in the clear: import it, then delete it.
+    """
+    with reported():
+        key = _load_key(file)
+        write_secret(Path(output), keys.key_file_bytes(key))
+        click.echo(f"wrote {output}: import it into the browser, then delete it", err=True)
 
 
 @key_group.command("show")

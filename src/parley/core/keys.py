@@ -23,6 +23,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -48,6 +49,15 @@ def check_name(name: str) -> None:
         raise InvalidInputError("key name is empty")
     if "+" in name or any(c.isspace() or unicodedata.category(c) == "Cc" for c in name):
         raise InvalidInputError(f"key name {name!r} must not contain spaces, '+' or controls")
+
+
+@lru_cache(maxsize=4096)
+def _ed25519(public: bytes) -> Ed25519PublicKey:
+    """The key object for raw public key bytes, built once (verifying is the hot path)."""
+    try:
+        return Ed25519PublicKey.from_public_bytes(public)
+    except ValueError as exc:
+        raise SignatureError("not a valid Ed25519 public key") from exc
 
 
 def key_id(name: str, key_type: int, public: bytes) -> bytes:
@@ -81,7 +91,7 @@ class PublicKey:
     def verify(self, message: bytes, signature: bytes) -> None:
         """Raise SignatureError unless ``signature`` is this key's signature on ``message``."""
         try:
-            Ed25519PublicKey.from_public_bytes(self.key).verify(signature, message)
+            _ed25519(self.key).verify(signature, message)
         except InvalidSignature as exc:
             raise SignatureError(
                 f"signature by {self.name} ({self.id_hex}) does not verify"

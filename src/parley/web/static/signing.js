@@ -190,8 +190,8 @@ export async function importKeyFile(text) {
   if ("encrypted" in doc) {
     throw new ParleyError(
       "this key file is encrypted with a passphrase. The browser does not take passphrases: " +
-        "decrypt it with the Parley command line on your own computer first, import the " +
-        "decrypted copy here, then delete that copy.",
+        "decrypt it on your own computer first (parley key decrypt FILE -o COPY), import the " +
+        "copy here, then delete it.",
     );
   }
   const secret = parseSkey(doc.skey);
