@@ -29,3 +29,17 @@ def read_text(path: Path | str) -> Text:
         return textformat.parse_bytes(data)
     except InvalidInputError as error:
         raise error.with_source(str(path)) from error
+
+
+def write_output(rendered: str, output: Path | None) -> None:
+    """Write to ``output``, or to standard output when None; a failure names the file."""
+    import click
+
+    if output is None:
+        click.echo(rendered, nl=False)
+        return
+    try:
+        output.write_text(rendered, encoding="utf-8")
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise InvalidInputError(f"cannot write the file: {reason}", source=str(output)) from error

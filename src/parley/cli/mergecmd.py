@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING
 import click
 
 from parley.cli.errors import EXIT_NOT_YET, EXIT_OK, reported
-from parley.cli.files import read_text
+from parley.cli.files import read_text, write_output
 from parley.core.text import check_code
-from parley.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from parley.core.merge import Conflict, MergeResult
@@ -111,11 +110,4 @@ def _load(path: Path) -> Text:
 
 
 def _write(rendered: str, output: Path | None) -> None:
-    if output is None:
-        click.echo(rendered, nl=False)
-        return
-    try:
-        output.write_text(rendered, encoding="utf-8")
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise InvalidInputError(f"cannot write the file: {reason}", source=str(output)) from error
+    write_output(rendered, output)

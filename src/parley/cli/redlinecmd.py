@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING
 import click
 
 from parley.cli.errors import reported
-from parley.cli.files import read_text
-from parley.errors import InvalidInputError
+from parley.cli.files import read_text, write_output
 
 if TYPE_CHECKING:
     from parley.core.redline import ProvisionChange, Redline
@@ -122,14 +121,7 @@ def _render(result: Redline, fmt: str) -> str:
 
 
 def _write(rendered: str, output: Path | None) -> None:
-    if output is None:
-        click.echo(rendered, nl=False)
-        return
-    try:
-        output.write_text(rendered, encoding="utf-8")
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise InvalidInputError(f"cannot write the file: {reason}", source=str(output)) from error
+    write_output(rendered, output)
 
 
 # --- the terminal view --------------------------------------------------------------------------
