@@ -282,20 +282,21 @@ def _conclusion(sc: Scenario) -> Iterator[Step]:
 # --- the delegations' drafting ------------------------------------------------------------------
 
 
-def _afghan_return(v1: Text) -> Text:
-    t = edit.set_body(
-        v1,
-        "art-cessation.3",
-        (
-            Run(
-                "Each Party shall withdraw its heavy weapons to a distance of not less than "
-                "10 kilometres "
-                "from the common border within "
-            ),
-            Bracket("30", ("PK",)),
-            Run(" days of the entry into force of this Agreement."),
+def _withdrawal(text: Text, kilometres: int) -> Text:
+    """Article 2(3) with the distance a delegation wants, the days still bracketed by PK."""
+    body = (
+        Run(
+            "Each Party shall withdraw its heavy weapons to a distance of not less than "
+            f"{kilometres} kilometres from the common border within "
         ),
+        Bracket("30", ("PK",)),
+        Run(" days of the entry into force of this Agreement."),
     )
+    return edit.set_body(text, "art-cessation.3", body)
+
+
+def _afghan_return(v1: Text) -> Text:
+    t = _withdrawal(v1, 10)
     t = edit.set_words(
         t,
         "art-territory.2",
@@ -307,19 +308,7 @@ def _afghan_return(v1: Text) -> Text:
 
 
 def _pakistani_return(v1: Text) -> Text:
-    t = edit.set_body(
-        v1,
-        "art-cessation.3",
-        (
-            Run(
-                "Each Party shall withdraw its heavy weapons to a distance of not less than "
-                "30 kilometres "
-                "from the common border within "
-            ),
-            Bracket("30", ("PK",)),
-            Run(" days of the entry into force of this Agreement."),
-        ),
-    )
+    t = _withdrawal(v1, 30)
     t = edit.replace_words(
         t, "art-water.2", "would significantly reduce", "would appreciably reduce"
     )

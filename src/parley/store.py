@@ -16,7 +16,7 @@ import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from parley.core import merkle
@@ -261,8 +261,3 @@ def check_append(stored: NegotiationRow | None, event: SignedEvent, row: Negotia
             f"event {env.seq} was made on event {env.seq - 1}, but the negotiation is at event "
             f"{at - 1}: someone moved first; fetch the new state and try again"
         )
-
-
-def with_phase(row: NegotiationRow, phase: str) -> NegotiationRow:
-    """The same row in another phase."""
-    return replace(row, phase=phase)

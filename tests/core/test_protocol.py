@@ -11,6 +11,7 @@ from parley.core.protocol import Mode, Phase
 from parley.errors import (
     ConflictError,
     IllegalMoveError,
+    InvalidInputError,
     PreconditionError,
     SignatureError,
     UnauthorizedMoveError,
@@ -183,7 +184,7 @@ def test_caucus_bodies_can_be_withheld_and_the_chain_still_folds() -> None:
 def test_outcome_bodies_cannot_be_withheld() -> None:
     table = concluded(Table().open())
     events = [e.without_body() if e.envelope.type is T.SIGN else e for e in table.events]
-    with pytest.raises(Exception, match="body withheld"):
+    with pytest.raises(InvalidInputError, match="body withheld"):
         protocol.fold(events)
 
 

@@ -8,13 +8,12 @@ charter that every party joins again.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
-from typing import Any
 
 from parley.core import canonical, policy
+from parley.core.json_fields import read_object, read_string
 from parley.core.keys import ED25519, PublicKey, parse_vkey
 from parley.core.text import check_code
 from parley.errors import InvalidInputError
@@ -133,12 +132,12 @@ def _participant_json(p: Participant) -> canonical.JsonValue:
 
 def from_json(obj: object) -> Charter:
     """Parse and check a charter body; raise InvalidInputError naming the first fault."""
-    d = _fields(
+    d = read_object(
         obj, "charter", {"format", "title", "nonce", "participants", "pen"}, {"policy", "log"}
     )
     if d["format"] != CHARTER_FORMAT:
         raise InvalidInputError(f"charter.format: expected {CHARTER_FORMAT!r}")
-    pen = _string(d["pen"], "charter.pen")
+    pen = read_string(d["pen"], "charter.pen")
     if pen not in PenRule._value2member_map_:
         raise InvalidInputError(f"charter.pen must be 'mediator' or 'alternating', found {pen!r}")
     raw = d["participants"]
@@ -146,8 +145,8 @@ def from_json(obj: object) -> Charter:
         raise InvalidInputError("charter.participants must be a list")
     participants = tuple(_participant(p, f"charter.participants[{i}]") for i, p in enumerate(raw))
     charter = Charter(
-        title=_string(d["title"], "charter.title"),
-        nonce=_string(d["nonce"], "charter.nonce"),
+        title=read_string(d["title"], "charter.title"),
+        nonce=read_string(d["nonce"], "charter.nonce"),
         participants=participants,
         pen=PenRule(pen),
         policy=policy.from_json(d["policy"]) if "policy" in d else default_policy(participants),
@@ -205,10 +204,10 @@ def _check_policy_roles(charter: Charter) -> None:
 
 
 def _participant(obj: object, path: str) -> Participant:
-    d = _fields(obj, path, {"code", "name", "roles", "keys"}, set())
-    code = _string(d["code"], f"{path}.code")
+    d = read_object(obj, path, {"code", "name", "roles", "keys"}, set())
+    code = read_string(d["code"], f"{path}.code")
     check_code(code, f"{path}.code")
-    name = _string(d["name"], f"{path}.name")
+    name = read_string(d["name"], f"{path}.name")
     if not name.strip():
         raise InvalidInputError(f"{path}.name is empty")
     roles = _list(d["roles"], f"{path}.roles")
@@ -227,39 +226,14 @@ def _participant(obj: object, path: str) -> Participant:
 
 
 def _log(obj: object) -> LogConfig:
-    d = _fields(obj, "charter.log", {"vkey"}, {"witness_policy"})
-    vkey = _string(d["vkey"], "charter.log.vkey")
+    d = read_object(obj, "charter.log", {"vkey"}, {"witness_policy"})
+    vkey = read_string(d["vkey"], "charter.log.vkey")
     parse_vkey(vkey)
     wp = d.get("witness_policy")
-    return LogConfig(vkey, None if wp is None else _string(wp, "charter.log.witness_policy"))
-
-
-def _fields(obj: object, path: str, required: set[str], optional: set[str]) -> dict[str, Any]:
-    if not isinstance(obj, dict):
-        raise InvalidInputError(f"{path} must be an object")
-    missing = required - obj.keys()
-    if missing:
-        raise InvalidInputError(f"{path} is missing {', '.join(sorted(missing))}")
-    extra = obj.keys() - required - optional
-    if extra:
-        raise InvalidInputError(f"{path} has unexpected {', '.join(sorted(map(str, extra)))}")
-    return obj
-
-
-def _string(value: object, path: str) -> str:
-    if not isinstance(value, str):
-        raise InvalidInputError(f"{path} must be a string")
-    return value
+    return LogConfig(vkey, None if wp is None else read_string(wp, "charter.log.witness_policy"))
 
 
 def _list(value: object, path: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise InvalidInputError(f"{path} must be a list of strings")
     return value
-
-
-def iter_keys(charter: Charter) -> Iterator[tuple[str, PublicKey]]:
-    """Every (participant code, key) pair in the charter."""
-    for p in charter.participants:
-        for key in p.keys:
-            yield p.code, key

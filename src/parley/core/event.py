@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from parley.core import canonical
+from parley.core.json_fields import read_object, read_string
 from parley.core.keys import SigningKey, strict_b64decode
 from parley.core.text import CODE_RE
 from parley.errors import InvalidInputError
@@ -225,14 +226,14 @@ def _check_audience(audience: tuple[str, ...] | None, author: str) -> None:
 
 def event_from_json(obj: object) -> SignedEvent:
     """Parse a signed event's wire form strictly; the signature is checked by the protocol."""
-    d = _object(obj, "event", {"envelope", "signature"}, {"body"})
+    d = read_object(obj, "event", {"envelope", "signature"}, {"body"})
     envelope = envelope_from_json(d["envelope"])
-    signature = strict_b64decode(_string(d["signature"], "event.signature"), "event.signature")
+    signature = strict_b64decode(read_string(d["signature"], "event.signature"), "event.signature")
     if len(signature) != 64:
         raise InvalidInputError(f"event.signature must be 64 bytes, found {len(signature)}")
     body = d.get("body")
     if body is not None:
-        body = _object(body, "event.body", set(), None)
+        body = read_object(body, "event.body", set(), None)
         if body_hash(body) != envelope.body:
             raise InvalidInputError(
                 f"event {envelope.seq}: the body does not match the hash its envelope signs"
@@ -244,12 +245,12 @@ def envelope_from_json(obj: object) -> Envelope:
     """Parse an envelope strictly."""
     fields = {"format", "negotiation", "seq", "prev", "type", "author", "key", "time", "audience",
               "body"}  # fmt: skip
-    d = _object(obj, "envelope", fields, set())
+    d = read_object(obj, "envelope", fields, set())
     if d["format"] != EVENT_FORMAT:
         raise InvalidInputError(
             f"envelope.format: expected {EVENT_FORMAT!r}, found {d['format']!r}"
         )
-    kind = _string(d["type"], "envelope.type")
+    kind = read_string(d["type"], "envelope.type")
     if kind not in EventType._value2member_map_:
         raise InvalidInputError(f"envelope.type: unknown move {kind!r}")
     seq = d["seq"]
@@ -257,15 +258,15 @@ def envelope_from_json(obj: object) -> Envelope:
         raise InvalidInputError("envelope.seq must be an integer")
     prev = d["prev"]
     envelope = Envelope(
-        negotiation=_string(d["negotiation"], "envelope.negotiation"),
+        negotiation=read_string(d["negotiation"], "envelope.negotiation"),
         seq=seq,
-        prev=None if prev is None else _string(prev, "envelope.prev"),
+        prev=None if prev is None else read_string(prev, "envelope.prev"),
         type=EventType(kind),
-        author=_string(d["author"], "envelope.author"),
-        key=_string(d["key"], "envelope.key"),
-        time=_string(d["time"], "envelope.time"),
+        author=read_string(d["author"], "envelope.author"),
+        key=read_string(d["key"], "envelope.key"),
+        time=read_string(d["time"], "envelope.time"),
         audience=_audience(d["audience"]),
-        body=_string(d["body"], "envelope.body"),
+        body=read_string(d["body"], "envelope.body"),
     )
     check_envelope(envelope)
     return envelope
@@ -277,24 +278,3 @@ def _audience(value: object) -> tuple[str, ...] | None:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise InvalidInputError("envelope.audience must be 'all' or a list of participant codes")
     return tuple(value)
-
-
-def _object(
-    obj: object, what: str, required: set[str], optional: set[str] | None
-) -> dict[str, Any]:
-    if not isinstance(obj, dict):
-        raise InvalidInputError(f"{what} must be an object, found {type(obj).__name__}")
-    missing = required - obj.keys()
-    if missing:
-        raise InvalidInputError(f"{what} is missing {', '.join(sorted(missing))}")
-    if optional is not None:
-        extra = obj.keys() - required - optional
-        if extra:
-            raise InvalidInputError(f"{what} has unexpected {', '.join(sorted(map(str, extra)))}")
-    return obj
-
-
-def _string(value: object, what: str) -> str:
-    if not isinstance(value, str):
-        raise InvalidInputError(f"{what} must be a string, found {type(value).__name__}")
-    return value

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from parley.core import merkle, witness
 from parley.core.checkpoint import Checkpoint, sign_checkpoint
 from parley.core.keys import PublicKey, SigningKey
-from parley.core.note import Note, Signature, parse_note
+from parley.core.note import Note, Signature
 from parley.core.tlogproof import TlogProof
 from parley.core.witness import (
     AddCheckpointRequest,
@@ -116,10 +116,3 @@ class MemoryLog:
         if self.note is None:
             raise InvalidInputError("no checkpoint published yet")
         return proof_file(index, self.note, self.hashes)
-
-
-def parse_checkpoint_note(data: bytes | str) -> Note:
-    """A checkpoint note from its wire form; signatures are checked by ``open_checkpoint``."""
-    note = parse_note(data)
-    Checkpoint.from_text(note.text)
-    return note

@@ -18,10 +18,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from parley.core import canonical
+from parley.core.json_fields import read_object, read_string
 from parley.errors import InvalidInputError
 
 CODE_RE = re.compile(r"[A-Z][A-Z0-9]{1,15}")
@@ -484,20 +485,10 @@ class _Reader:
         required: set[str],
         optional: frozenset[str] | set[str] = frozenset(),
     ) -> dict[str, object]:
-        if not isinstance(value, dict):
-            raise InvalidInputError(f"{path}: expected an object, found {type(value).__name__}")
-        missing = required - value.keys()
-        if missing:
-            raise InvalidInputError(f"{path}: missing {', '.join(sorted(missing))}")
-        extra = value.keys() - required - optional
-        if extra:
-            raise InvalidInputError(f"{path}: unexpected {', '.join(sorted(map(str, extra)))}")
-        return value
+        return read_object(value, path, required, optional)
 
     def string(self, value: object, path: str) -> str:
-        if not isinstance(value, str):
-            raise InvalidInputError(f"{path}: expected a string, found {type(value).__name__}")
-        return value
+        return read_string(value, path)
 
     def array(self, value: object, path: str) -> list[object]:
         if not isinstance(value, list):
@@ -556,11 +547,6 @@ class _Reader:
 def version_hash(text: Text) -> str:
     """The identity of a version: lowercase hex SHA-256 of its tagged canonical JSON."""
     return canonical.hex_digest(canonical.Tag.TEXT, to_json(text))
-
-
-def with_body(provision: Provision, body: tuple[Inline, ...]) -> Provision:
-    """The same provision with another body."""
-    return replace(provision, body=body)
 
 
 def normalize_body(body: tuple[Inline, ...] | list[Inline]) -> tuple[Inline, ...]:
