@@ -59,7 +59,7 @@ def ceiling_app() -> FastAPI:
     app = FastAPI()
 
     @app.get("/ping")
-    def ping() -> dict[str, bool]:
+    async def ping() -> dict[str, bool]:
         return {"ok": True}
 
     return app

@@ -1,76 +1,79 @@
 """Group commit: concurrent submissions in one process share one transaction and one flush.
 
 Each durable commit costs a disk flush, and the log lock is held until it is done, so events
-committed one by one are bounded by flushes per second. Here the first submitter to arrive leads:
-it takes every event waiting (up to ``max_batch``), stores them with ``Services.submit_batch``
-in one transaction, hands each submitter its own receipt or error, and passes the lead to the next
-waiting submitter. Under load many events share a flush; alone, an event is committed at once.
+committed one by one are bounded by flushes per second. Here a submission waits on the event loop
+(no thread of its own); while a batch is being stored in a worker thread, new submissions queue up,
+and the next batch takes every event waiting (up to ``max_batch``) and stores them with
+``Services.submit_batch`` in one transaction. Each submitter gets its own receipt or error. Under
+load many events share a flush and one hop to a thread; alone, an event is committed at once.
 """
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
+import asyncio
 
 from parley.core.event import SignedEvent
 from parley.errors import ParleyError, StorageError
 from parley.services import Receipt, Services
 
-
-@dataclass
-class _Ticket:
-    event: SignedEvent
-    result: Receipt | ParleyError | None = None
-    wake: threading.Event = field(default_factory=threading.Event)
+Outcome = Receipt | ParleyError
+Waiting = list[tuple[SignedEvent, "asyncio.Future[Receipt]"]]
 
 
 class GroupCommit:
-    """A thread-safe ``submit`` that batches concurrent submissions (see the module docstring)."""
+    """Batches the submissions made on one event loop (see the module docstring)."""
 
     def __init__(self, services: Services, max_batch: int = 64) -> None:
         self.services = services
         self.max_batch = max_batch
-        self._lock = threading.Lock()
-        self._queue: list[_Ticket] = []
-        self._leading = False
+        self._queue: Waiting = []
+        self._writer: asyncio.Task[None] | None = None
 
-    def submit(self, event: SignedEvent) -> Receipt:
+    async def submit(self, event: SignedEvent) -> Receipt:
         """Store ``event`` durably; raise its error if the rules or the store refuse it."""
-        ticket = _Ticket(event)
-        with self._lock:
-            self._queue.append(ticket)
-            lead = not self._leading
-            self._leading = True
-        while ticket.result is None:
-            if lead:
-                self._run_batch()
-            ticket.wake.wait()
-            if ticket.result is None:  # woken to take the lead, not with a result
-                ticket.wake.clear()
-                lead = True
-        if isinstance(ticket.result, ParleyError):
-            raise ticket.result
-        return ticket.result
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Receipt] = loop.create_future()
+        self._queue.append((event, future))
+        if self._writer is None:
+            self._writer = loop.create_task(self._write())
+        return await future
 
-    def _run_batch(self) -> None:
-        with self._lock:
-            batch = self._queue[: self.max_batch]
-            del self._queue[: len(batch)]
-        results = self._store(batch)
-        for ticket, result in zip(batch, results, strict=True):
-            ticket.result = result
-            ticket.wake.set()
-        with self._lock:
-            if self._queue:
-                self._queue[0].wake.set()  # the next in line leads
-            else:
-                self._leading = False
+    async def _write(self) -> None:
+        """Store batches until the queue is empty; each batch in one worker thread call."""
+        from anyio import to_thread
 
-    def _store(self, batch: list[_Ticket]) -> list[Receipt | ParleyError]:
+        batch: Waiting = []
         try:
-            return self.services.submit_batch([t.event for t in batch])
+            while self._queue:
+                batch = self._queue[: self.max_batch]
+                del self._queue[: len(batch)]
+                events = [event for event, _ in batch]
+                results = await to_thread.run_sync(self._store, events)
+                for (_, future), result in zip(batch, results, strict=True):
+                    _settle(future, result)
+        finally:
+            self._writer = None
+            # Cancelled (the server is stopping): nobody may wait forever. An event of the batch
+            # in flight may still be stored: its author finds it in the log and does not resend.
+            unsure = StorageError("the server stopped before confirming: check the log, resend")
+            for _, future in batch + self._queue:
+                _settle(future, unsure)
+            self._queue.clear()
+
+    def _store(self, events: list[SignedEvent]) -> list[Outcome]:
+        try:
+            return self.services.submit_batch(events)
         except ParleyError as exc:
-            return [exc] * len(batch)
+            return [exc] * len(events)
         except Exception as exc:  # a driver failure must not leave submitters waiting forever
             error = StorageError(f"the store failed: {type(exc).__name__}")
-            return [error] * len(batch)
+            return [error] * len(events)
+
+
+def _settle(future: asyncio.Future[Receipt], result: Outcome) -> None:
+    if future.done():  # the submitter went away; what was stored stays stored
+        return
+    if isinstance(result, ParleyError):
+        future.set_exception(result)
+    else:
+        future.set_result(result)

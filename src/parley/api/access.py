@@ -124,6 +124,14 @@ class Views:
             raise missing(negotiation)
         return Seat(negotiation, codes)
 
+    async def seat_async(self, negotiation: str, key: PublicKey) -> Seat:
+        """``seat`` for the event loop: the store is read in a worker thread, and only once."""
+        if negotiation not in self._charters:
+            from anyio import to_thread
+
+            return await to_thread.run_sync(self.seat, negotiation, key)
+        return self.seat(negotiation, key)
+
     def charter(self, negotiation: str) -> Charter:
         """A negotiation's charter (loaded once: it never changes)."""
         charter = self._charters.get(negotiation)

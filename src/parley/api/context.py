@@ -6,8 +6,10 @@ below hand it, and the caller's session, to the route handlers, and spend the ca
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from typing import Annotated
+from weakref import WeakKeyDictionary
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
@@ -34,20 +36,25 @@ class Context:
     limiter: RateLimiter
     views: Views
     witness: Witness | None
-    _commits: GroupCommit | None = None
+    _commits: WeakKeyDictionary[asyncio.AbstractEventLoop, GroupCommit] = field(
+        default_factory=WeakKeyDictionary
+    )
 
-    def submit(self, event: SignedEvent) -> Receipt:
+    async def submit(self, event: SignedEvent) -> Receipt:
         """Store a signed event; concurrent submissions in this process share one commit.
 
-        The database serialises log appends anyway; one writer per process, batching whatever
-        arrived meanwhile (``GroupCommit``), keeps waits short and fair and the disk flushes few.
+        The database serialises log appends anyway; one writer per event loop (a server process
+        has one), batching whatever arrived meanwhile (``GroupCommit``), keeps waits short and
+        fair and the disk flushes few.
         """
-        if self._commits is None:
-            self._commits = GroupCommit(self.services)
-        return self._commits.submit(event)
+        loop = asyncio.get_running_loop()
+        commits = self._commits.get(loop)
+        if commits is None:
+            commits = self._commits[loop] = GroupCommit(self.services)
+        return await commits.submit(event)
 
 
-def context(request: Request) -> Context:
+async def context(request: Request) -> Context:
     """The application's context."""
     found = request.app.state.context
     assert isinstance(found, Context)
@@ -68,12 +75,12 @@ def _address(request: Request) -> str:
     return "addr:" + (request.client.host if request.client else "unknown")
 
 
-def anyone(request: Request, ctx: Annotated[Context, Depends(context)]) -> None:
+async def anyone(request: Request, ctx: Annotated[Context, Depends(context)]) -> None:
     """A request that needs no session: rate-limited by client address."""
     _spend(ctx, _address(request))
 
 
-def caller(
+async def caller(
     request: Request,
     ctx: Annotated[Context, Depends(context)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],

@@ -165,11 +165,11 @@ def list_negotiations(ctx: Ctx, who: Caller) -> Response:
 
 
 @router.post("/negotiations", status_code=201, response_model=s.Receipt, responses=ERRORS)
-def open_negotiation(payload: s.EventIn, ctx: Ctx, who: Caller) -> Response:
+async def open_negotiation(payload: s.EventIn, ctx: Ctx, who: Caller) -> Response:
     """Convene a negotiation: submit its charter event, signed by a mediator named in it."""
     event = event_from_json(payload.model_dump())
     access.check_convener(event, who.key)
-    return json_response(_receipt(ctx.submit(event)), 201)
+    return json_response(_receipt(await ctx.submit(event)), 201)
 
 
 @router.get("/negotiations/{negotiation}", response_model=s.StateOut, responses=ERRORS)
@@ -197,12 +197,14 @@ def list_events(
     response_model=s.Receipt,
     responses=ERRORS,
 )
-def submit_event(negotiation: NegotiationId, payload: s.EventIn, ctx: Ctx, who: Caller) -> Response:
+async def submit_event(
+    negotiation: NegotiationId, payload: s.EventIn, ctx: Ctx, who: Caller
+) -> Response:
     """Submit a move, signed by its author (the caller) on the author's own device."""
-    seat = ctx.views.seat(negotiation, who.key)
+    seat = await ctx.views.seat_async(negotiation, who.key)
     event = event_from_json(payload.model_dump())
     access.check_author(seat, event)
-    return json_response(_receipt(ctx.submit(event)), 201)
+    return json_response(_receipt(await ctx.submit(event)), 201)
 
 
 def _receipt(receipt: Receipt) -> dict[str, object]:
