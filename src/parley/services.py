@@ -9,10 +9,11 @@ share one database and still agree (the derived state always equals the fold of 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
 
 from parley.core import bundle, log, moves, protocol, redline
@@ -173,14 +174,38 @@ class Services:
         """
         results: list[Receipt | ParleyError] = []
         pending: dict[str, protocol.State] = {}
+        foreseen = self._foresee(events)
         try:
             with self.store.transaction() as tx:
+                tx.prefetch({event.envelope.negotiation for event in events})
                 for event in events:
-                    results.append(self._judged(tx, event, pending))
+                    results.append(self._judged(tx, event, pending, foreseen))
         except ConflictError:
             return [self._attempt(event) for event in events]
         self._states.update(pending)
         return results
+
+    def _foresee(self, events: Sequence[SignedEvent]) -> dict[str, Foreseen]:
+        """Apply the events to the states last seen, before the transaction takes the log lock.
+
+        ``protocol.apply`` is pure, so inside the transaction an outcome computed here is taken
+        as is when the stored state turns out to be the very state it was computed from; the
+        lock is then held for storing only, not for checking signatures and rules.
+        """
+        foreseen: dict[str, Foreseen] = {}
+        states: dict[str, protocol.State] = {}
+        for event in events:
+            env = event.envelope
+            prior = states.get(env.negotiation) or self._states.get(env.negotiation)
+            if env.type is EventType.CHARTER or prior is None:
+                continue
+            try:
+                states[env.negotiation] = after = protocol.apply(prior, event)
+            except ParleyError as exc:
+                foreseen[event.hash] = Foreseen(prior, exc)
+            else:
+                foreseen[event.hash] = Foreseen(prior, after)
+        return foreseen
 
     def _attempt(self, event: SignedEvent) -> Receipt | ParleyError:
         try:
@@ -189,10 +214,14 @@ class Services:
             return exc
 
     def _judged(
-        self, tx: Transaction, event: SignedEvent, pending: dict[str, protocol.State]
+        self,
+        tx: Transaction,
+        event: SignedEvent,
+        pending: dict[str, protocol.State],
+        foreseen: Mapping[str, Foreseen],
     ) -> Receipt | ParleyError:
         try:
-            state = self._next_state(tx, event, pending)
+            state = self._next_state(tx, event, pending, foreseen)
         except ConflictError:
             raise
         except ParleyError as exc:
@@ -205,12 +234,21 @@ class Services:
         return self._store(tx, event, self._next_state(tx, event, pending), pending)
 
     def _next_state(
-        self, tx: Transaction, event: SignedEvent, pending: dict[str, protocol.State]
+        self,
+        tx: Transaction,
+        event: SignedEvent,
+        pending: dict[str, protocol.State],
+        foreseen: Mapping[str, Foreseen] = MappingProxyType({}),
     ) -> protocol.State:
         env = event.envelope
         if env.type is EventType.CHARTER:
             return protocol.start(event)
         prior = pending.get(env.negotiation) or self._load(tx, env.negotiation)
+        known = foreseen.get(event.hash)
+        if known is not None and known.prior is prior:
+            if isinstance(known.outcome, ParleyError):
+                raise known.outcome
+            return known.outcome
         return protocol.apply(prior, event)
 
     def _store(
@@ -340,6 +378,14 @@ class Services:
         body = event.body
         if body is not None and isinstance(body.get("text"), dict) and "version" in body:
             tx.put_version(event.envelope.negotiation, body["version"], body["text"])
+
+
+@dataclass(frozen=True, slots=True)
+class Foreseen:
+    """What ``protocol.apply(prior, event)`` gave: the next state, or the refusal."""
+
+    prior: protocol.State
+    outcome: protocol.State | ParleyError
 
 
 @dataclass

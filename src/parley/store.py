@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -65,6 +65,10 @@ class Transaction(Protocol):
 
     def negotiation(self, negotiation_id: str) -> NegotiationRow | None:
         """One negotiation's row, or None."""
+        ...
+
+    def prefetch(self, negotiation_ids: Collection[str]) -> None:
+        """Read these negotiations' rows in one go: a batch of appends is about to use them."""
         ...
 
     def events(self, negotiation_id: str, since: int = 0) -> list[StoredEvent]:
@@ -185,6 +189,9 @@ class _MemoryTransaction:
 
     def negotiation(self, negotiation_id: str) -> NegotiationRow | None:
         return self.data.rows.get(negotiation_id)
+
+    def prefetch(self, negotiation_ids: Collection[str]) -> None:
+        return None  # every row is at hand
 
     def events(self, negotiation_id: str, since: int = 0) -> list[StoredEvent]:
         return self.data.events.get(negotiation_id, [])[since:]

@@ -109,3 +109,23 @@ def test_group_commit_keeps_the_good_and_refuses_the_bad(services: svc.Services)
     assert all(isinstance(r, svc.Receipt) for r in results[:-1])
     assert isinstance(results[-1], SignatureError)
     assert len(services.events(good[0].envelope.negotiation)) == len(good)
+
+
+def test_a_batch_checked_on_a_stale_state_is_checked_again_on_the_stored_one() -> None:
+    """Two server processes share a store: one moved on since the other last saw the state."""
+    from tests.negotiation import Table
+
+    store = MemoryStore()
+    mine, theirs = svc.Services(store), svc.Services(store)
+    table = Table(charter=make_charter(PenRule.MEDIATOR, nonce="stale-batch-1")).open()
+    assert all(isinstance(r, svc.Receipt) for r in mine.submit_batch(list(table.events)))
+    theirs.submit(table.play("PK", T.STATEMENT, moves.statement("first, elsewhere")))
+    after_theirs = table.play("AF", T.STATEMENT, moves.statement("builds on it"))
+    [accepted] = mine.submit_batch([after_theirs])  # refused on the state it last saw
+    assert isinstance(accepted, svc.Receipt)
+
+    rival = table.build("AF", T.STATEMENT, moves.statement("on a head about to be old"))
+    theirs.submit(table.play("PK", T.STATEMENT, moves.statement("second, elsewhere")))
+    [refused] = mine.submit_batch([rival])  # fine on the state it last saw
+    assert isinstance(refused, ConflictError | ProtocolError)
+    assert [e.hash for e in mine.events(table.s.negotiation)] == [e.hash for e in table.events]

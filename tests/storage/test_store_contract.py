@@ -350,3 +350,21 @@ def append_chain_from(store: Store, table: Table, start: int) -> None:
     for event, row in zip(table.events[start:], rows[start:], strict=True):
         with store.transaction() as tx:
             tx.append(event, row)
+
+
+def test_hashes_of_a_rolled_back_append_are_never_used_again(store: Store) -> None:
+    """A store may keep committed stored hashes for later appends, never uncommitted ones."""
+    one = Table(make_charter(nonce="rolled-back-one")).open()
+    two = Table(make_charter(nonce="rolled-back-two")).open()
+    append_chain(store, one.events[:1])
+    with pytest.raises(RuntimeError, match="undo"), store.transaction() as tx:
+        for event, row in zip(one.events[1:], rows_for(one.events)[1:], strict=True):
+            tx.append(event, row)
+        raise RuntimeError("undo")
+    with store.transaction() as tx:  # what the rolled-back append wrote is not there
+        beyond = merkle.stored_hash_count(tx.log_size())
+        with pytest.raises(InvalidInputError):
+            tx.read_hashes([beyond])
+    append_chain(store, two.events)  # other leaves at the indexes the rolled-back append used
+    append_chain_from(store, one, 1)
+    check_store(store)

@@ -35,7 +35,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
@@ -233,6 +233,9 @@ def _reason(error: exc.SQLAlchemyError) -> str:
 # never clash with the columns an UPDATE sets from its parameters.
 
 _NEGOTIATION = select(negotiations).where(negotiations.c.id == bindparam("p_id"))
+_NEGOTIATIONS_IN = select(negotiations).where(
+    negotiations.c.id.in_(bindparam("p_ids", expanding=True))
+)
 _EVENTS_SINCE = (
     select(events)
     .where(events.c.negotiation == bindparam("p_id"), events.c.seq >= bindparam("p_since"))
@@ -262,14 +265,17 @@ class SqlStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._writers = writer_queue(engine)
+        self._committed = CommittedHashes()
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """Begin (on SQLite: BEGIN IMMEDIATE); commit if the block ends normally, else roll back."""
-        with self._queued(), translated("the database transaction"), self.engine.begin() as conn:
-            tx = SqlTransaction(conn)
-            yield tx
-            tx.flush()
+        with self._queued(), translated("the database transaction"):
+            with self.engine.begin() as conn:
+                tx = SqlTransaction(conn, self._committed)
+                yield tx
+                tx.flush()
+            self._committed.add(tx.written_hashes())
 
     @contextmanager
     def snapshot(self) -> Iterator[Transaction]:
@@ -277,7 +283,7 @@ class SqlStore:
         with translated("the database transaction"), self.engine.connect() as connection:
             connection.execution_options(**{READ_ONLY: True})
             with connection.begin():
-                yield SqlTransaction(connection)
+                yield SqlTransaction(connection, self._committed)
 
     def _queued(self) -> AbstractContextManager[None]:
         return nullcontext() if self._writers is None else self._writers.hold()
@@ -287,11 +293,33 @@ class SqlStore:
         self.engine.dispose()
 
 
+class CommittedHashes:
+    """Recently committed stored Merkle hashes, kept by the process: an append needs the hashes
+    along the right edge of the tree, and a stored hash never changes once committed (the log only
+    grows), so these need not be read again. Only committed values are added; the oldest go first.
+    """
+
+    def __init__(self, limit: int = 4096) -> None:
+        self.limit = limit
+        self._hashes: dict[int, bytes] = {}
+        self._lock = threading.Lock()
+
+    def get(self, index: int) -> bytes | None:
+        return self._hashes.get(index)
+
+    def add(self, hashes: Mapping[int, bytes]) -> None:
+        with self._lock:
+            self._hashes.update(hashes)
+            for index in list(self._hashes)[: max(0, len(self._hashes) - self.limit)]:
+                del self._hashes[index]
+
+
 class SqlTransaction:
     """One database transaction; each method is one or a few statements."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, committed: CommittedHashes) -> None:
         self._connection = connection
+        self._committed = committed
         self._size: int | None = None
         """The log size while this transaction holds the log lock."""
         self._rows: dict[str, NegotiationRow | None] = {}
@@ -302,9 +330,38 @@ class SqlTransaction:
         """The log size stored in the log head row, once locked."""
         self._pending: tuple[list[dict[str, Any]], ...] = ([], [], [])
         """Rows of events, log entries and stored hashes appended but not yet written."""
+        self._inserts: dict[str, NegotiationRow] = {}
+        """New negotiation rows not yet written."""
+        self._moves: dict[str, tuple[int, NegotiationRow]] = {}
+        """Negotiation rows to move, from the sequence number they were read at, not yet written."""
+
+    def written_hashes(self) -> Mapping[int, bytes]:
+        """The stored hashes this transaction wrote (the store keeps them once committed)."""
+        return self._hashes
+
+    def _flush_negotiations(self) -> None:
+        """Insert the new negotiation rows, then move the others if (and only if) none moved on.
+
+        Each move is ``UPDATE … WHERE id = :id AND seq = :read``, all in one statement; the sum of
+        the rows changed must be the number of moves, or some other writer got there first.
+        """
+        if self._inserts:
+            self._run(_INSERT_NEGOTIATION, [_negotiation_values(r) for r in self._inserts.values()])
+            self._inserts.clear()
+        if self._moves:
+            params = [
+                {"p_id": nid, "p_seq": seq, **_negotiation_values(row)}
+                for nid, (seq, row) in self._moves.items()
+            ]
+            moved = self._run(_UPDATE_NEGOTIATION, params)
+            if moved.rowcount != len(params):
+                stale = ", ".join(f"{nid[:8]}…" for nid in self._moves)
+                raise ConflictError(f"negotiation {stale} moved on: fetch it and try again")
+            self._moves.clear()
 
     def flush(self) -> None:
         """Write the appended rows and move the log head (before a read of them, and at commit)."""
+        self._flush_negotiations()
         for statement, rows in zip(_PENDING, self._pending, strict=True):
             if rows:
                 self._run(statement, rows)
@@ -327,6 +384,7 @@ class SqlTransaction:
     # --- negotiations and events ---
 
     def negotiations(self) -> list[NegotiationRow]:
+        self.flush()
         query = select(negotiations).order_by(negotiations.c.updated.desc(), negotiations.c.id)
         return [_negotiation_row(r) for r in self._run(query)]
 
@@ -334,6 +392,15 @@ class SqlTransaction:
         if negotiation_id not in self._rows:
             self._rows[negotiation_id] = self._negotiation(negotiation_id, lock=False)
         return self._rows[negotiation_id]
+
+    def prefetch(self, negotiation_ids: Collection[str]) -> None:
+        wanted = [nid for nid in negotiation_ids if nid not in self._rows]
+        if not wanted:
+            return
+        found = self._run(_NEGOTIATIONS_IN, {"p_ids": wanted})
+        rows = {r.id: _negotiation_row(r) for r in found}
+        for nid in wanted:
+            self._rows[nid] = rows.get(nid)
 
     def _negotiation(self, negotiation_id: str, *, lock: bool) -> NegotiationRow | None:
         query = _NEGOTIATION.with_for_update() if lock else _NEGOTIATION
@@ -389,14 +456,12 @@ class SqlTransaction:
         return self._size
 
     def _write_row(self, stored: NegotiationRow | None, row: NegotiationRow) -> None:
-        values = _negotiation_values(row)
-        self._rows.pop(row.id, None)  # unknown until the write succeeds
-        if stored is None:
-            self._run(_INSERT_NEGOTIATION, values)
+        """Queue the row's insert or move (see ``_flush_negotiations``); later appends see it."""
+        if stored is None or row.id in self._inserts:
+            self._inserts[row.id] = row
         else:
-            moved = self._run(_UPDATE_NEGOTIATION, {"p_id": row.id, "p_seq": stored.seq, **values})
-            if moved.rowcount != 1:
-                raise ConflictError(f"negotiation {row.id[:8]}… moved on: fetch it and try again")
+            read_at = self._moves[row.id][0] if row.id in self._moves else stored.seq
+            self._moves[row.id] = (read_at, row)
         self._rows[row.id] = row
 
     # --- versions and short hashes ---
@@ -431,12 +496,13 @@ class SqlTransaction:
     def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
         if not indexes:
             return []
-        found = {i: self._hashes[i] for i in indexes if i in self._hashes}
+        found = {i: h for i in indexes if (h := self._hashes.get(i) or self._committed.get(i))}
         missing = sorted(set(indexes) - found.keys())
-        if missing:
-            self.flush()
+        if missing:  # not written by this transaction, so committed before it: no flush needed
             query = select(log_hashes.c.idx, log_hashes.c.hash).where(log_hashes.c.idx.in_(missing))
-            found.update((int(r.idx), bytes(r.hash)) for r in self._run(query))
+            read = {int(r.idx): bytes(r.hash) for r in self._run(query)}
+            found.update(read)
+            self._committed.add(read)
         for index in indexes:
             if index not in found:
                 raise InvalidInputError(f"no stored hash at index {index}")
