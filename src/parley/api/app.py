@@ -19,6 +19,7 @@ from parley.api import errors, logroutes, routes
 from parley.api.access import Views
 from parley.api.auth import Sessions
 from parley.api.context import Context
+from parley.api.intake import Intake
 from parley.api.limits import BodyLimits, RateLimiter
 from parley.api.settings import Settings, load_log_setup
 from parley.core.keys import PublicKey
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(logroutes.router)
     web.mount(app, settings)
     app.add_middleware(BodyLimits, limits=settings.limits)
+    app.add_middleware(Intake, context=ctx)  # outermost: the busiest request, first
     return app
 
 

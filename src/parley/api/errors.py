@@ -114,12 +114,17 @@ def rate_limited(retry_after: float) -> StarletteHTTPException:
 # --- handlers ------------------------------------------------------------------------------------
 
 
+def parley_error_response(error: errors.ParleyError, method: str, path: str) -> Response:
+    """The answer to a refused request: the error table's status, code and details."""
+    status, code = status_of(error)
+    if status >= 500:
+        LOG.error("%s %s failed: %s", method, path, error)
+    return error_response(status, str(error), code=code, details=details_of(error))
+
+
 async def _parley_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.ParleyError)
-    status, code = status_of(exc)
-    if status >= 500:
-        LOG.error("%s %s failed: %s", request.method, request.url.path, exc)
-    return error_response(status, str(exc), code=code, details=details_of(exc))
+    return parley_error_response(exc, request.method, request.url.path)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

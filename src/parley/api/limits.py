@@ -44,7 +44,7 @@ class BodyLimits:
         problem = self._declared_size(headers)
         if problem is None and scope["method"] in BODY_METHODS:
             body, problem = await self._read(receive)
-            if problem is None and body and _is_json(headers.get("content-type", "")):
+            if problem is None and body and is_json(headers.get("content-type", "")):
                 problem = json_problem(body, self.limits.max_json_depth)
             if problem is None:
                 receive = _replay(body, receive)
@@ -83,7 +83,7 @@ class BodyLimits:
         return f"the request body is larger than {self.limits.max_body_bytes} bytes"
 
 
-def _is_json(content_type: str) -> bool:
+def is_json(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
     return media == "application/json" or media.endswith("+json")
 
@@ -104,19 +104,24 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 def json_problem(body: bytes, max_depth: int) -> tuple[int, str] | None:
     """Why ``body`` is not acceptable JSON (status and message), or None."""
+    return read_json(body, max_depth)[1]
+
+
+def read_json(body: bytes, max_depth: int) -> tuple[Any, tuple[int, str] | None]:
+    """The JSON value of ``body``, or why it is not acceptable (status and message)."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return 400, f"the body is not valid UTF-8 (byte {exc.start})"
+        return None, (400, f"the body is not valid UTF-8 (byte {exc.start})")
     try:
         value = json.loads(text, parse_constant=_no_constant)
     except RecursionError:
-        return 413, f"the JSON body is nested deeper than {max_depth} levels"
+        return None, (413, f"the JSON body is nested deeper than {max_depth} levels")
     except ValueError as exc:
-        return 400, f"the body is not valid JSON: {exc}"
+        return None, (400, f"the body is not valid JSON: {exc}")
     if depth(value) > max_depth:
-        return 413, f"the JSON body is nested deeper than {max_depth} levels"
-    return None
+        return None, (413, f"the JSON body is nested deeper than {max_depth} levels")
+    return value, None
 
 
 def _no_constant(name: str) -> None:

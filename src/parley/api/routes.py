@@ -169,7 +169,7 @@ async def open_negotiation(payload: s.EventIn, ctx: Ctx, who: Caller) -> Respons
     """Convene a negotiation: submit its charter event, signed by a mediator named in it."""
     event = event_from_json(payload.model_dump())
     access.check_convener(event, who.key)
-    return json_response(_receipt(await ctx.submit(event)), 201)
+    return json_response(receipt_json(await ctx.submit(event)), 201)
 
 
 @router.get("/negotiations/{negotiation}", response_model=s.StateOut, responses=ERRORS)
@@ -204,10 +204,11 @@ async def submit_event(
     seat = await ctx.views.seat_async(negotiation, who.key)
     event = event_from_json(payload.model_dump())
     access.check_author(seat, event)
-    return json_response(_receipt(await ctx.submit(event)), 201)
+    return json_response(receipt_json(await ctx.submit(event)), 201)
 
 
-def _receipt(receipt: Receipt) -> dict[str, object]:
+def receipt_json(receipt: Receipt) -> dict[str, object]:
+    """The answer to an accepted submission."""
     return {
         "negotiation": receipt.state.negotiation,
         "event": receipt.event.hash,
