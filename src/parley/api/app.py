@@ -9,6 +9,7 @@ browser.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -74,6 +75,19 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     web.mount(app, settings)
     app.add_middleware(BodyLimits, limits=settings.limits)
     app.add_middleware(Intake, context=ctx)  # outermost: the busiest request, first
+    return app
+
+
+def served_app() -> FastAPI:
+    """``create_app`` for a long-running server process (``parley serve``).
+
+    The objects built so far (modules, routes, schemas) live as long as the process, so they are
+    moved out of the garbage collector's way (``gc.freeze``): otherwise every full collection
+    walks them all, a pause of 50 to 90 ms under load, felt by every request then in flight.
+    """
+    app = create_app()
+    gc.collect()
+    gc.freeze()
     return app
 
 

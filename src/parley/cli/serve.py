@@ -1,6 +1,6 @@
 """``parley serve``: run the HTTP API with uvicorn, one or several worker processes.
 
-Each worker builds its own application with ``parley.api.app.create_app`` from the environment
+Each worker builds its own application with ``parley.api.app.served_app`` from the environment
 (PARLEY_HOME, PARLEY_DATABASE_URL, PARLEY_SERVER_ORIGIN, …; see ``parley.api.settings``). The
 session secret and the log key are made here, before the workers start, so they all share them.
 """
@@ -54,7 +54,7 @@ def run_server(home: Home, host: str, port: int, workers: int, origin: str | Non
             f"Parley is serving {settings.origin}/ (data in {settings.home}); Ctrl-C stops it"
         )
     uvicorn.run(
-        "parley.api.app:create_app",
+        "parley.api.app:served_app",
         factory=True,
         host=host,
         port=port,
