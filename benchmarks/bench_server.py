@@ -8,7 +8,7 @@ count. 50 clients keep one HTTP/1.1 connection each and send requests back to ba
   signed events per client, so the clients measure the server, not their own signing); every
   answer must be 201;
 * reads: each client asks for the state of a negotiation (``GET /api/negotiations/{id}``);
-* ceiling: ``GET /ping`` answering ``{"ok": true}``.
+* ceiling: ``GET /ping`` answering ``{"ok": true}`` from an ``async def`` (no worker thread).
 
 Targets: submissions at least 30 % of the ceiling's requests per second, p99 under 100 ms. Runs
 are bounded in time (seconds each) and in requests (the signed chains), and stop by themselves.
@@ -375,8 +375,9 @@ def run(quick: bool) -> str:
 def _markdown(results: list[Result], notes: list[str], seconds: float) -> str:
     lines = [
         "## Server", "",
-        f"`parley serve --workers {WORKERS}` against a minimal FastAPI endpoint served by uvicorn "
-        f"with the same worker count (the ceiling), {CLIENTS} concurrent clients on loopback, one "
+        f"`parley serve --workers {WORKERS}` against a minimal FastAPI endpoint (`async def`, "
+        "answering `{\"ok\": true}`) served by the same uvicorn, with uvloop and httptools, and "
+        f"the same worker count (the ceiling), {CLIENTS} concurrent clients on loopback, one "
         f"keep-alive connection each, about {seconds:.0f} s per row. Submissions are statements "
         "signed beforehand (each client its own negotiation), checked, ordered, stored and "
         "appended to the log; reads fetch a negotiation's state. The load generator, the server "
