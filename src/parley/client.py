@@ -41,7 +41,7 @@ from parley.core.checkpoint import Checkpoint, open_checkpoint
 from parley.core.event import EventType, SignedEvent, event_from_json, format_time
 from parley.core.keys import PublicKey, SigningKey, key_file_vkey, parse_vkey
 from parley.core.note import parse_note
-from parley.services import RETRIES, Clock, Receipt, utc_now
+from parley.services import Clock, Receipt, retried, utc_now
 from parley.store import NegotiationRow, StoredCheckpoint
 
 if TYPE_CHECKING:
@@ -227,15 +227,11 @@ class RemoteServices:
     ) -> Receipt:
         """Sign a move on the state as fetched; fetch again and retry if someone moved first."""
         self._acting = key
-        for attempt in range(RETRIES):
-            state = self._sync(negotiation)
-            event = moves.make(state, key, author, move, body, self.now(), audience)
-            try:
-                return self.submit(event)
-            except errors.ConflictError:
-                if attempt == RETRIES - 1:
-                    raise
-        raise errors.ConflictError("unreachable")  # pragma: no cover
+        return retried(
+            lambda: self.submit(
+                moves.make(self._sync(negotiation), key, author, move, body, self.now(), audience)
+            )
+        )
 
     def submit(self, event: SignedEvent) -> Receipt:
         """Send a signed event; the receipt's state is the local fold with the event applied."""

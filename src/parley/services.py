@@ -274,15 +274,11 @@ class Services:
     ) -> Receipt:
         """Make a move on the current state; rebuild and retry if someone moved first."""
         nid = self.resolve(negotiation)
-        for attempt in range(RETRIES):
-            state = self.state(nid)
-            event = moves.make(state, key, author, move, body, self.now(), audience)
-            try:
-                return self.submit(event)
-            except ConflictError:
-                if attempt == RETRIES - 1:
-                    raise
-        raise ConflictError("unreachable")  # pragma: no cover
+        return retried(
+            lambda: self.submit(
+                moves.make(self.state(nid), key, author, move, body, self.now(), audience)
+            )
+        )
 
     def now(self) -> str:
         """The clock, as an event time."""
@@ -378,6 +374,18 @@ class Services:
         body = event.body
         if body is not None and isinstance(body.get("text"), dict) and "version" in body:
             tx.put_version(event.envelope.negotiation, body["version"], body["text"])
+
+
+def retried(attempt: Callable[[], Receipt]) -> Receipt:
+    """Run ``attempt`` (a move made on the latest state, then submitted) again, up to
+    ``RETRIES`` times in all, while someone else moved first."""
+    for remaining in reversed(range(RETRIES)):
+        try:
+            return attempt()
+        except ConflictError:
+            if not remaining:
+                raise
+    raise ConflictError("unreachable")  # pragma: no cover
 
 
 @dataclass(frozen=True, slots=True)

@@ -129,3 +129,20 @@ def test_a_batch_checked_on_a_stale_state_is_checked_again_on_the_stored_one() -
     [refused] = mine.submit_batch([rival])  # fine on the state it last saw
     assert isinstance(refused, ConflictError | ProtocolError)
     assert [e.hash for e in mine.events(table.s.negotiation)] == [e.hash for e in table.events]
+
+
+def test_a_move_is_made_again_while_someone_else_moved_first() -> None:
+    calls: list[int] = []
+
+    def conflicting_until(n: int) -> svc.Receipt:
+        calls.append(len(calls))
+        if len(calls) < n:
+            raise ConflictError("someone moved first")
+        return "receipt"  # type: ignore[return-value]
+
+    assert svc.retried(lambda: conflicting_until(svc.RETRIES)) == "receipt"
+    assert len(calls) == svc.RETRIES
+    calls.clear()
+    with pytest.raises(ConflictError):
+        svc.retried(lambda: conflicting_until(svc.RETRIES + 1))
+    assert len(calls) == svc.RETRIES

@@ -19,9 +19,10 @@ Locking, so that several processes can share one database:
   the latest committed state.
 
 Within one transaction the log size (once locked), the negotiation rows read or written and the
-stored hashes written are remembered, so a batch of appends does not read them again. An append's
-event, log entry and stored hashes are written together with the next read of those tables or
-before the commit (one multi-row statement each, and one move of the log head), never later.
+stored hashes written are remembered, so a batch of appends does not read them again; stored hashes
+once committed are kept by the store (``CommittedHashes``). An append's negotiation row, event,
+log entry and stored hashes are written together with the next read of those tables or before the
+commit (one multi-row statement each, and one move of the log head), never later.
 
 The optimistic lock is ``check_append`` (shared with ``MemoryStore``), then an
 ``UPDATE … WHERE id = :id AND seq = :expected``, or an INSERT for a charter; zero rows or a
@@ -37,6 +38,7 @@ import re
 import threading
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from itertools import islice
 from typing import Any
 
 try:
@@ -310,7 +312,8 @@ class CommittedHashes:
     def add(self, hashes: Mapping[int, bytes]) -> None:
         with self._lock:
             self._hashes.update(hashes)
-            for index in list(self._hashes)[: max(0, len(self._hashes) - self.limit)]:
+            excess = len(self._hashes) - self.limit
+            for index in list(islice(self._hashes, max(0, excess))):
                 del self._hashes[index]
 
 
