@@ -129,8 +129,7 @@ class Services:
     def events_of(self, negotiation: str, viewer: str, since: int) -> list[SignedEvent]:
         """``events`` for the full id of a negotiation known to exist: one query, no lookup."""
         with self.reading() as tx:
-            stored = [s.event for s in tx.events(negotiation, since)]
-        return _as_seen(stored, viewer)
+            return events_seen(tx, negotiation, viewer, since)
 
     def version(self, negotiation: str, version: str) -> text_model.Text:
         """A version's text, by full hash or unique prefix."""
@@ -408,6 +407,11 @@ class StoreWitnessState:
 
     def compare_and_set(self, origin: str, expected_old: int | None, new: Cosigned) -> bool:
         return self.tx.witness_compare_and_set(self.name, origin, expected_old, new)
+
+
+def events_seen(tx: Transaction, negotiation: str, viewer: str, since: int) -> list[SignedEvent]:
+    """The events of a negotiation from ``since`` on, as ``viewer`` may read them."""
+    return _as_seen([s.event for s in tx.events(negotiation, since)], viewer)
 
 
 def _as_seen(stored: list[SignedEvent], viewer: str | None) -> list[SignedEvent]:

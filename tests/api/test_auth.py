@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from starlette.exceptions import HTTPException
 
+from parley.api import auth
 from parley.api.app import create_app
 from parley.api.auth import Sessions
 from parley.api.login import COOKIE, login_payload
@@ -104,8 +105,24 @@ def test_tokens_expire_and_cannot_be_altered() -> None:
     forged = base64.urlsafe_b64encode(json.dumps(raw).encode()).rstrip(b"=").decode()
     for bad in (f"{version}.{forged}.{mac}", token[:-2] + "AA", "v1.x.y", "nonsense", challenge):
         assert _status(lambda bad=bad: sessions.session(bad)) == 401
-    clock.now += 601
-    assert _status(lambda: sessions.session(token)) == 401
+    assert sessions.session(token).key == key.public()  # checked once, then kept
+    clock.now += 599
+    assert sessions.session(token).key == key.public()
+    clock.now += 2
+    assert _status(lambda: sessions.session(token)) == 401  # kept, but expired all the same
+
+
+def test_the_kept_sessions_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(auth, "CHECKED_SESSIONS", 3)
+    clock = Ticking()
+    sessions = _sessions(clock)
+    tokens = []
+    for code in ("PK", "AF", "QA", "IR", "UN"):
+        challenge, signature = _signed(sessions, key_for(code))
+        tokens.append(sessions.login(key_for(code).public().vkey(), challenge, signature).token)
+    for token, code in zip(tokens * 2, ["PK", "AF", "QA", "IR", "UN"] * 2, strict=True):
+        assert sessions.session(token).key == key_for(code).public()
+        assert len(sessions._checked) <= 3
 
 
 def test_login_over_http_sets_a_strict_http_only_cookie(api: Api) -> None:

@@ -1,4 +1,4 @@
-"""The fast lane for event submissions answers exactly as the documented route does.
+"""The fast lane for submissions and state reads answers exactly as the documented routes do.
 
 The same requests go to two apps over identical stores, one with the fast lane and one without;
 every answer (status and body) and the events stored end up the same. And whatever the route's
@@ -50,7 +50,15 @@ class Twin:
 
     def post(self, path: str, content: bytes, headers: dict[str, str]) -> tuple[int, Any]:
         self.client.cookies.clear()
-        answer = self.client.post(path, content=content, headers=headers)
+        return self._answer(self.client.post(path, content=content, headers=headers))
+
+    def get(self, path: str, headers: dict[str, str]) -> tuple[int, Any]:
+        self.client.cookies.clear()
+        return self._answer(self.client.get(path, headers=headers))
+
+    @staticmethod
+    def _answer(answer: Any) -> tuple[int, Any]:
+        assert answer.headers.get("content-type") in ("application/json", None), answer.headers
         try:
             return answer.status_code, answer.json()
         except ValueError:
@@ -136,6 +144,31 @@ def test_every_answer_is_the_route_s_answer(twins: tuple[Twin, Twin]) -> None:
         e.hash for e in route.services.events(nid)
     ]
     assert len(fast.services.events(nid)) == 7
+    _reads_answer_alike(fast, route, nid)
+
+
+def _reads_answer_alike(fast: Twin, route: Twin, nid: str) -> None:
+    """Every caller's state read, and every refusal, the same from both apps."""
+    statuses = []
+    for code in ("PK", "AF", "QA", "TR", "XX", None, "tampered", "cookie"):
+        answers = []
+        for twin in (fast, route):
+            headers = {}
+            if code == "tampered":
+                headers["Authorization"] = f"Bearer {twin.tokens['PK']}x"
+            elif code == "cookie":
+                headers["Cookie"] = f"{COOKIE}={twin.tokens['AF']}"
+            elif code is not None:
+                headers["Authorization"] = f"Bearer {twin.tokens[code]}"
+            answers.append(twin.get(f"/api/negotiations/{nid}", headers))
+            answers.append(twin.get(f"/api/negotiations/{nid}", headers))  # now from the cache
+            answers.append(twin.get(f"/api/negotiations/{'0' * 64}", headers))
+        assert answers[:3] == answers[3:], code
+        assert answers[0] == answers[1], code
+        statuses.append((answers[0][0], answers[2][0]))
+    assert statuses == [(200, 404)] * 4 + [(404, 404), (401, 401), (401, 401), (200, 404)]
+    state = fast.get(f"/api/negotiations/{nid}", {"Authorization": f"Bearer {fast.tokens['PK']}"})
+    assert state[1]["events"] == 7 and state[1]["negotiation"] == nid
 
 
 # --- never more than the route takes -------------------------------------------------------------

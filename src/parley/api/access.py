@@ -13,20 +13,23 @@ Negotiation ids are taken in full (64 hex digits): a short prefix would let a st
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from parley.cli.records import status_json
 from parley.core import charter as charters
 from parley.core import protocol
 from parley.core import text as text_model
 from parley.core.charter import Charter
 from parley.core.event import EventType, SignedEvent
 from parley.core.keys import PublicKey
-from parley.errors import InvalidInputError, NotFoundError, PermissionDeniedError
-from parley.services import Services
+from parley.errors import InvalidInputError, NotFoundError, ParleyError, PermissionDeniedError
+from parley.services import Services, events_seen
+from parley.store import Transaction
 
 NEGOTIATION_ID = re.compile(r"[0-9a-f]{64}")
 _HEX = re.compile(r"[0-9a-f]{4,64}")
@@ -105,7 +108,9 @@ class Views:
     """Charters (which never change) and each viewer's folded state, kept between requests.
 
     A viewer's state is brought up to date from the events after the one it has seen, so a read
-    costs one small query; the cache holds at most ``size`` viewer states.
+    costs one small query; the cache holds at most ``size`` viewer states, and beside each the
+    last document rendered from it (a viewer's state at a given sequence number never changes,
+    so neither does its rendering).
     """
 
     def __init__(self, services: Services, size: int = 2048) -> None:
@@ -113,6 +118,7 @@ class Views:
         self._size = size
         self._charters: dict[str, Charter] = {}
         self._states: OrderedDict[tuple[str, str], protocol.State] = OrderedDict()
+        self._documents: dict[tuple[str, str], tuple[int, bytes]] = {}
         self._lock = threading.Lock()
 
     def seat(self, negotiation: str, key: PublicKey) -> Seat:
@@ -145,24 +151,60 @@ class Views:
 
     def state(self, seat: Seat) -> protocol.State:
         """The state folded from the events as this caller may read them."""
+        with self.services.reading() as tx:
+            return self._state_in(tx, seat)
+
+    def state_document(self, seat: Seat) -> bytes:
+        """The caller's state as the API serves it (JSON)."""
+        found = self.state_documents([seat])[0]
+        if isinstance(found, ParleyError):
+            raise found
+        return found
+
+    def state_documents(self, seats: Sequence[Seat]) -> list[bytes | ParleyError]:
+        """``state_document`` for many callers at once: one transaction, one query for all the
+        negotiations' positions, and more only for those that moved since last seen."""
+        answers: list[bytes | ParleyError] = []
+        with self.services.reading() as tx:
+            tx.prefetch({seat.negotiation for seat in seats})
+            for seat in seats:
+                try:
+                    answers.append(self._document_in(tx, seat))
+                except ParleyError as exc:
+                    answers.append(exc)
+        return answers
+
+    def _document_in(self, tx: Transaction, seat: Seat) -> bytes:
+        key = (seat.negotiation, seat.code)
+        state = self._state_in(tx, seat)
+        with self._lock:
+            held = self._documents.get(key)
+        if held is not None and held[0] == state.seq:
+            return held[1]
+        document = json.dumps(status_json(state), ensure_ascii=False, separators=(",", ":"))
+        data = document.encode()
+        with self._lock:
+            if key in self._states:
+                self._documents[key] = (state.seq, data)
+        return data
+
+    def _state_in(self, tx: Transaction, seat: Seat) -> protocol.State:
         key = (seat.negotiation, seat.code)
         with self._lock:
             cached = self._states.get(key)
-        since = 0 if cached is None else cached.seq
-        fresh = self.services.events_of(seat.negotiation, seat.code, since)
-        if cached is None:
-            state = protocol.fold(fresh)
+        row = tx.negotiation(seat.negotiation)
+        if cached is not None and row is not None and row.seq == cached.seq:
+            state = cached  # nothing new: no query for events
         else:
-            state = cached
-            for event in fresh:
-                state = protocol.apply(state, event)
+            since = 0 if cached is None else cached.seq
+            state = _caught_up(cached, events_seen(tx, seat.negotiation, seat.code, since))
         with self._lock:
             held = self._states.get(key)
             if held is None or held.seq <= state.seq:
                 self._states[key] = state
             self._states.move_to_end(key)
             while len(self._states) > self._size:
-                self._states.popitem(last=False)
+                self._documents.pop(self._states.popitem(last=False)[0], None)
         return state
 
     def events(self, seat: Seat, since: int) -> list[SignedEvent]:
@@ -178,3 +220,12 @@ class Views:
     def event(self, seat: Seat, ref: str) -> str:
         """The full hash of an event of this negotiation, from its hash or a unique prefix."""
         return find_hash((e.hash for e in self.events(seat, 0)), ref, "event")
+
+
+def _caught_up(state: protocol.State | None, fresh: list[SignedEvent]) -> protocol.State:
+    """``state`` with the ``fresh`` events applied (folded from scratch when there is none)."""
+    if state is None:
+        return protocol.fold(fresh)
+    for event in fresh:
+        state = protocol.apply(state, event)
+    return state

@@ -34,6 +34,8 @@ from parley.core.keys import ED25519, PublicKey, parse_vkey
 from parley.errors import InvalidInputError
 
 TOKEN_VERSION = "v1"
+CHECKED_SESSIONS = 4096
+"""How many checked session tokens a process keeps (see ``Sessions.session``)."""
 Clock = Callable[[], float]
 
 
@@ -74,6 +76,7 @@ class Sessions:
         self.session_seconds = session_seconds
         self.challenge_seconds = challenge_seconds
         self._clock = clock
+        self._checked: dict[str, Session] = {}
 
     def challenge(self) -> Challenge:
         """A fresh challenge, valid for a short while."""
@@ -98,7 +101,22 @@ class Sessions:
         return Session(token, vkey, key, expires)
 
     def session(self, token: str) -> Session:
-        """The session a token stands for; 401 if expired, tampered or malformed."""
+        """The session a token stands for; 401 if expired, tampered or malformed.
+
+        A token's MAC is checked once: every request of a session presents the same token, so
+        the sessions seen lately are kept (at most ``CHECKED_SESSIONS``) and only their expiry is
+        looked at again.
+        """
+        known = self._checked.get(token)
+        if known is not None and known.expires > self._now():
+            return known
+        session = self._check(token)
+        if len(self._checked) >= CHECKED_SESSIONS:
+            self._checked.clear()  # a crude bound, rarely reached: the next requests check again
+        self._checked[token] = session
+        return session
+
+    def _check(self, token: str) -> Session:
         payload = _open(self._session_key, token, self._now(), "session")
         vkey = payload.get("vkey")
         if not isinstance(vkey, str):

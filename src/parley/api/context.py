@@ -14,12 +14,13 @@ from weakref import WeakKeyDictionary
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
-from parley.api.access import Views
+from parley.api.access import Seat, Views
 from parley.api.auth import Session, Sessions
 from parley.api.errors import rate_limited, unauthenticated
 from parley.api.limits import RateLimiter
 from parley.api.login import COOKIE
 from parley.api.settings import Settings
+from parley.batching import Batcher
 from parley.core.event import SignedEvent
 from parley.core.witness import Witness
 from parley.group_commit import GroupCommit
@@ -36,7 +37,7 @@ class Context:
     limiter: RateLimiter
     views: Views
     witness: Witness | None
-    _commits: WeakKeyDictionary[asyncio.AbstractEventLoop, GroupCommit] = field(
+    _lanes: WeakKeyDictionary[asyncio.AbstractEventLoop, Lanes] = field(
         default_factory=WeakKeyDictionary
     )
 
@@ -47,11 +48,29 @@ class Context:
         has one), batching whatever arrived meanwhile (``GroupCommit``), keeps waits short and
         fair and the disk flushes few.
         """
+        return await self._lanes_here().commits.submit(event)
+
+    async def state_document(self, seat: Seat) -> bytes:
+        """``Views.state_document`` from the event loop; concurrent reads share one transaction."""
+        return await self._lanes_here().states.ask(seat)
+
+    def _lanes_here(self) -> Lanes:
         loop = asyncio.get_running_loop()
-        commits = self._commits.get(loop)
-        if commits is None:
-            commits = self._commits[loop] = GroupCommit(self.services)
-        return await commits.submit(event)
+        lanes = self._lanes.get(loop)
+        if lanes is None:
+            lanes = self._lanes[loop] = Lanes(
+                GroupCommit(self.services),
+                Batcher(self.views.state_documents, "the server stopped: ask again"),
+            )
+        return lanes
+
+
+@dataclass(frozen=True)
+class Lanes:
+    """The batches of one event loop: submissions (committed together) and state reads."""
+
+    commits: GroupCommit
+    states: Batcher[Seat, bytes]
 
 
 async def context(request: Request) -> Context:

@@ -1,14 +1,15 @@
-"""The fast lane for the busiest request: a signed event posted by its author.
+"""The fast lane for the busiest requests: a signed event posted by its author, a state read.
 
-``POST /api/negotiations/{id}/events`` is documented, validated and answered by its route
-(``routes.submit_event``). Under load most of a submission's time went to the framework (routing,
-dependency solving, model validation) rather than to checking and storing the event, so this ASGI
-middleware takes the ordinary case first: a JSON body within the limits, a valid session, a
-well-formed event by a participant of the negotiation, and a rate token to spend. Anything else
-(no session, a malformed body, a stranger, a caller out of tokens) is handed on untouched, body
-included, to the route, which gives the one documented answer. What happens here is only the
-submission itself, through the same ``Context.submit``, answered with the same receipt or with
-the error from the same error table.
+``POST /api/negotiations/{id}/events`` and ``GET /api/negotiations/{id}`` are documented,
+validated and answered by their routes (``routes.submit_event``, ``routes.get_state``). Under load
+most of their time went to the framework (routing, dependency solving, model validation) rather
+than to the work itself, so this ASGI middleware takes the ordinary case first: a valid session,
+a participant of the negotiation, a rate token to spend and, for a submission, a JSON body within
+the limits holding a well-formed event by the caller. Anything else (no session, a malformed
+body, a stranger, a caller out of tokens) is handed on untouched, body included, to the route,
+which gives the one documented answer. What happens here is only the work itself, through the
+same functions the routes call (``Context.submit``, ``Views.state_document``), answered with the
+same document or with the error from the same error table.
 """
 
 from __future__ import annotations
@@ -21,36 +22,46 @@ from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from parley.api import access, errors
+from parley.api.auth import Session
 from parley.api.context import Context
 from parley.api.limits import is_json, read_json
 from parley.api.login import COOKIE
-from parley.api.routes import json_response, receipt_json
+from parley.api.routes import document_response, json_response, receipt_json
 from parley.core.event import SignedEvent, event_from_json
 from parley.errors import ParleyError
 
-PATH = re.compile(r"/api/negotiations/([0-9a-f]{64})/events")
+EVENTS = re.compile(r"/api/negotiations/([0-9a-f]{64})/events")
+STATE = re.compile(r"/api/negotiations/([0-9a-f]{64})")
 
 
 class Intake:
-    """ASGI middleware: submit well-formed events directly (see the module docstring)."""
+    """ASGI middleware: submissions and state reads answered directly (see the module docstring)."""
 
     def __init__(self, app: ASGIApp, context: Context) -> None:
         self.app = app
         self.ctx = context
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = PATH.fullmatch(scope["path"]) if scope["type"] == "http" else None
-        if path is None or scope["method"] != "POST":
-            await self.app(scope, receive, send)
-            return
+        if scope["type"] == "http":
+            method, path = scope["method"], scope["path"]
+            if method == "POST" and (found := EVENTS.fullmatch(path)):
+                await self._submission(found[1], scope, receive, send)
+                return
+            if method == "GET" and (found := STATE.fullmatch(path)):
+                await self._state(found[1], scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    async def _submission(
+        self, negotiation: str, scope: Scope, receive: Receive, send: Send
+    ) -> None:
         headers = _headers(scope)
         declared = headers.get("content-length", "")
-        limits = self.ctx.settings.limits
-        if not (declared.isdigit() and int(declared) <= limits.max_body_bytes):
+        if not (declared.isdigit() and int(declared) <= self.ctx.settings.limits.max_body_bytes):
             await self.app(scope, receive, send)  # the route says what is wrong with it
             return
         received, body = await _read(receive)
-        event = await self._event(path[1], headers, body)
+        event = await self._event(negotiation, headers, body)
         if event is None:
             await self.app(scope, _replay(received, receive), send)
             return
@@ -67,19 +78,45 @@ class Intake:
         if body is None or not is_json(headers.get("content-type", "")):
             return None
         value, problem = read_json(body, self.ctx.settings.limits.max_json_depth)
+        if problem is not None or not well_formed(value):
+            return None
+        seated = await self._seat(negotiation, headers)
+        if seated is None:
+            return None
+        try:
+            event = event_from_json(value)
+            access.check_author(seated[1], event)
+        except Exception:  # whatever it is, the route finds it again and answers it
+            return None
+        return event if self._spend(seated[0]) else None
+
+    async def _state(self, negotiation: str, scope: Scope, receive: Receive, send: Send) -> None:
+        seated = await self._seat(negotiation, _headers(scope))
+        if seated is None or not self._spend(seated[0]):
+            await self.app(scope, receive, send)
+            return
+        try:
+            answer = document_response(await self.ctx.state_document(seated[1]))
+        except ParleyError as exc:
+            answer = errors.parley_error_response(exc, scope["method"], scope["path"])
+        await answer(scope, receive, send)
+
+    async def _seat(
+        self, negotiation: str, headers: dict[str, str]
+    ) -> tuple[Session, access.Seat] | None:
+        """The caller's session and seat, or None: the route is to answer this request."""
         token = _token(headers)
-        if problem is not None or not well_formed(value) or token is None:
+        if token is None:
             return None
         try:
             session = self.ctx.sessions.session(token)
-            seat = await self.ctx.views.seat_async(negotiation, session.key)
-            event = event_from_json(value)
-            access.check_author(seat, event)
+            return session, await self.ctx.views.seat_async(negotiation, session.key)
         except Exception:  # whatever it is, the route finds it again and answers it
             return None
-        if self.ctx.limiter.take("key:" + session.vkey) > 0:
-            return None
-        return event
+
+    def _spend(self, session: Session) -> bool:
+        """Take one of the caller's rate tokens; False if there is none (the route says so)."""
+        return self.ctx.limiter.take("key:" + session.vkey) <= 0
 
 
 def well_formed(value: Any) -> bool:

@@ -19,7 +19,6 @@ from parley.api import access, live
 from parley.api import schemas as s
 from parley.api.context import Caller, Ctx, anyone
 from parley.api.login import COOKIE
-from parley.cli.records import status_json
 from parley.core import bundle, redline, redline_render, textformat
 from parley.core import text as text_model
 from parley.core.canonical import MAX_SAFE_INTEGER, Tag
@@ -176,7 +175,12 @@ async def open_negotiation(payload: s.EventIn, ctx: Ctx, who: Caller) -> Respons
 def get_state(negotiation: NegotiationId, ctx: Ctx, who: Caller) -> Response:
     """Where the negotiation stands, folded from the events as the caller may read them."""
     seat = ctx.views.seat(negotiation, who.key)
-    return json_response(status_json(ctx.views.state(seat)))
+    return document_response(ctx.views.state_document(seat))
+
+
+def document_response(document: bytes) -> Response:
+    """A JSON document made beforehand."""
+    return Response(document, media_type="application/json")
 
 
 @router.get("/negotiations/{negotiation}/events", response_model=s.EventsOut, responses=ERRORS)
