@@ -19,10 +19,11 @@ from parley.core.event import SignedEvent, sign_event
 from parley.core.protocol import Mode
 from parley.core.witness import Cosigned
 from parley.errors import ConflictError, InvalidInputError, NotFoundError
+from parley.storage import open_store
 from parley.store import NegotiationRow, Store, StoredCheckpoint, StoredEvent
 from tests.negotiation import Table, clean_text, key_for, make_charter
 from tests.storage import append_chain, check_store, reference_log, row_after, rows_for
-from tests.storage.conftest import Backend
+from tests.storage.conftest import Backend, postgres_schema
 
 
 def concluded(nonce: str = "test-nonce-0001") -> Table:
@@ -368,3 +369,46 @@ def test_hashes_of_a_rolled_back_append_are_never_used_again(store: Store) -> No
     append_chain(store, two.events)  # other leaves at the indexes the rolled-back append used
     append_chain_from(store, one, 1)
     check_store(store)
+
+
+def _opened(store: Store, count: int, nonce: str) -> list[Table]:
+    tables = [Table(make_charter(nonce=f"{nonce}-{i:04d}")).open() for i in range(count)]
+    for table in tables:
+        append_chain(store, table.events)
+    return tables
+
+
+def test_many_negotiations_move_in_one_transaction(store: Store) -> None:
+    tables = _opened(store, 20, "many-moves")  # more moves than one statement carries
+    with store.transaction() as tx:
+        tx.prefetch([t.s.negotiation for t in tables])
+        for table in tables:
+            table.play("PK", T.STATEMENT, moves.statement("together"))
+            tx.append(table.events[-1], rows_for(table.events)[-1])
+    with store.transaction() as tx:
+        for table in tables:
+            assert tx.negotiation(table.s.negotiation) == rows_for(table.events)[-1]
+    assert len(check_store(store)) == sum(len(t.events) for t in tables)
+
+
+@pytest.mark.postgres
+def test_a_row_moved_by_another_writer_after_it_was_read_fails_the_whole_batch() -> None:
+    with postgres_schema() as url:
+        mine, theirs = open_store(url), open_store(url)
+        try:
+            tables = _opened(mine, 12, "stale-moves")
+            before = snapshot(mine)
+            rival = tables[9].build("AF", T.STATEMENT, moves.statement("first, elsewhere"))
+            with pytest.raises(ConflictError, match="moved on"), mine.transaction() as tx:
+                tx.prefetch([t.s.negotiation for t in tables])
+                with theirs.transaction() as other:
+                    other.append(rival, rows_for([*tables[9].events, rival])[-1])
+                for table in tables:
+                    table.play("PK", T.STATEMENT, moves.statement("on what I read"))
+                    tx.append(table.events[-1], rows_for(table.events)[-1])
+            stored = set(check_store(mine))
+            assert stored == {e.hash for t in tables for e in t.events[:-1]} | {rival.hash}
+            assert snapshot(mine)[0] == before[0] + 1  # the log holds theirs alone
+        finally:
+            mine.close()
+            theirs.close()

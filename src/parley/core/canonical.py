@@ -60,7 +60,12 @@ def reference_json(value: JsonValue) -> bytes:
 
 def tagged(tag: Tag, value: JsonValue) -> bytes:
     """The exact bytes that are signed or hashed for a payload of kind ``tag``."""
-    return tag.value.encode("ascii") + b"\n" + canonical_json(value)
+    return prefix(tag) + canonical_json(value)
+
+
+def prefix(tag: Tag) -> bytes:
+    """What comes before a payload's canonical JSON: its tag and a newline."""
+    return tag.value.encode("ascii") + b"\n"
 
 
 def digest(tag: Tag, value: JsonValue) -> bytes:

@@ -13,8 +13,9 @@ hash chain and every signature still verify.
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -73,6 +74,7 @@ class Envelope:
     """None means everyone; otherwise the sorted codes that may read the body."""
     body: str
     """Hex SHA-256 of the tagged canonical body."""
+    _canonical: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
     def to_json(self) -> dict[str, canonical.JsonValue]:
         """The canonical JSON object that is signed."""
@@ -89,9 +91,17 @@ class Envelope:
             "body": self.body,
         }
 
+    def canonical(self) -> bytes:
+        """The envelope's canonical JSON, made once: the signature and the event hash cover it."""
+        made = self._canonical
+        if made is None:
+            made = canonical.canonical_json(self.to_json())
+            object.__setattr__(self, "_canonical", made)
+        return made
+
     def signed_bytes(self) -> bytes:
         """The exact bytes the author's key signs."""
-        return canonical.tagged(canonical.Tag.EVENT, self.to_json())
+        return canonical.prefix(canonical.Tag.EVENT) + self.canonical()
 
     @property
     def moment(self) -> datetime:
@@ -138,13 +148,20 @@ def body_hash(body: dict[str, Any]) -> str:
     return canonical.hex_digest(canonical.Tag.BODY, body)
 
 
+_SIGNED_EVENT_OPEN = canonical.prefix(canonical.Tag.SIGNED_EVENT) + b'{"envelope":'
+
+
 def event_hash(envelope: Envelope, signature: bytes) -> str:
-    """Hex hash of a signed envelope."""
-    obj: canonical.JsonValue = {
-        "envelope": envelope.to_json(),
-        "signature": base64.b64encode(signature).decode(),
-    }
-    return canonical.hex_digest(canonical.Tag.SIGNED_EVENT, obj)
+    """Hex hash of a signed envelope: of the tagged canonical ``{"envelope", "signature"}``.
+
+    That object's canonical form is put together from the envelope's own canonical bytes (its
+    members sorted, no spaces, the base64 signature a plain ASCII string), so the envelope is
+    serialized once; ``tests/core/test_event.py`` proves it equal to canonicalizing it whole.
+    """
+    signature64 = base64.b64encode(signature)
+    return hashlib.sha256(
+        b"".join((_SIGNED_EVENT_OPEN, envelope.canonical(), b',"signature":"', signature64, b'"}'))
+    ).hexdigest()
 
 
 def sign_event(
