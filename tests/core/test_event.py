@@ -6,11 +6,14 @@ import base64
 import hashlib
 import unicodedata
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from parley.core import canonical
-from parley.core.event import Envelope, EventType, event_hash
+from parley.core.event import Envelope, EventType, event_from_json, event_hash, sign_event
+from parley.core.keys import SigningKey
+from parley.errors import InvalidInputError
 
 _TEXT = (
     st.text(max_size=12)
@@ -41,3 +44,17 @@ def test_the_event_hash_is_the_hash_of_the_canonical_signed_event(
         canonical.reference_json(envelope.to_json())
     )
     assert envelope.canonical() is envelope.canonical()  # made once
+
+
+@given(st.dictionaries(_TEXT, st.integers(-1000, 1000) | _TEXT | st.none(), max_size=5))
+def test_a_parsed_event_keeps_the_canonical_body_it_checked(body: dict[str, object]) -> None:
+    key = SigningKey.from_seed("PK", b"event body".ljust(32, b"\x00"))
+    signed = sign_event(key, negotiation="a" * 64, seq=1, prev="b" * 64, type=EventType.STATEMENT,
+                        author="PK", time="2026-11-29T09:30:00Z", body=body)  # fmt: skip
+    parsed = event_from_json(signed.to_json())
+    assert parsed == signed
+    assert parsed.canonical_body() == canonical.reference_json(body)  # type: ignore[arg-type]
+    tampered = signed.to_json()
+    tampered["body"] = {**body, "extra": 1}
+    with pytest.raises(InvalidInputError, match="does not match"):
+        event_from_json(tampered)

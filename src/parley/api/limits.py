@@ -129,18 +129,19 @@ def _no_constant(name: str) -> None:
 
 
 def depth(value: Any) -> int:
-    """Nesting depth of a JSON value: 0 for a scalar, 1 for a flat array or object."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict):
-            deepest = max(deepest, level)
-            stack.extend((child, level + 1) for child in item.values())
-        elif isinstance(item, list):
-            deepest = max(deepest, level)
-            stack.extend((child, level + 1) for child in item)
-    return deepest
+    """Nesting depth of a JSON value: 0 for a scalar, 1 for a flat array or object.
+
+    Level by level, keeping only the containers of each: scalars are looked at once."""
+    level = 0
+    containers = [value] if isinstance(value, dict | list) else []
+    while containers:
+        level += 1
+        inner: list[Any] = []
+        for item in containers:
+            children = item.values() if isinstance(item, dict) else item
+            inner.extend(child for child in children if isinstance(child, dict | list))
+        containers = inner
+    return level
 
 
 class RateLimiter:

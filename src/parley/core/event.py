@@ -122,6 +122,7 @@ class SignedEvent:
     body: dict[str, Any] | None
     hash: str
     """Hex event hash (see the module docstring); the log leaf."""
+    _body_canonical: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def redacted(self) -> bool:
@@ -137,6 +138,16 @@ class SignedEvent:
         if with_body and self.body is not None:
             obj["body"] = self.body
         return obj
+
+    def canonical_body(self) -> bytes | None:
+        """The body's canonical JSON (None when withheld), made once: hashed, then stored."""
+        if self.body is None:
+            return None
+        made = self._body_canonical
+        if made is None:
+            made = canonical.canonical_json(self.body)
+            object.__setattr__(self, "_body_canonical", made)
+        return made
 
     def without_body(self) -> SignedEvent:
         """The redacted copy a participant outside the audience receives."""
@@ -159,9 +170,13 @@ def event_hash(envelope: Envelope, signature: bytes) -> str:
     serialized once; ``tests/core/test_event.py`` proves it equal to canonicalizing it whole.
     """
     signature64 = base64.b64encode(signature)
-    return hashlib.sha256(
-        b"".join((_SIGNED_EVENT_OPEN, envelope.canonical(), b',"signature":"', signature64, b'"}'))
-    ).hexdigest()
+    return _hex_sha256(
+        _SIGNED_EVENT_OPEN, envelope.canonical(), b',"signature":"', signature64, b'"}'
+    )
+
+
+def _hex_sha256(*parts: bytes) -> str:
+    return hashlib.sha256(b"".join(parts)).hexdigest()
 
 
 def sign_event(
@@ -251,11 +266,13 @@ def event_from_json(obj: object) -> SignedEvent:
     body = d.get("body")
     if body is not None:
         body = read_object(body, "event.body", set(), None)
-        if body_hash(body) != envelope.body:
-            raise InvalidInputError(
-                f"event {envelope.seq}: the body does not match the hash its envelope signs"
-            )
-    return SignedEvent(envelope, signature, body, event_hash(envelope, signature))
+    event = SignedEvent(envelope, signature, body, event_hash(envelope, signature))
+    raw = event.canonical_body()
+    if raw is not None and _hex_sha256(canonical.prefix(canonical.Tag.BODY), raw) != envelope.body:
+        raise InvalidInputError(
+            f"event {envelope.seq}: the body does not match the hash its envelope signs"
+        )
+    return event
 
 
 def envelope_from_json(obj: object) -> Envelope:

@@ -679,7 +679,7 @@ def _event_values(event: SignedEvent, log_index: int) -> dict[str, Any]:
         "log_index": log_index,
         "envelope": env.canonical().decode(),
         "signature": base64.b64encode(event.signature).decode(),
-        "body": None if event.body is None else _dump(event.body),
+        "body": None if (body := event.canonical_body()) is None else body.decode(),
     }
 
 

@@ -1,0 +1,39 @@
+"""The JSON depth limit measures what json.loads built, exactly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from parley.api.limits import depth, read_json
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=2), inner, max_size=3)
+    ),
+    max_leaves=30,
+)
+
+
+def _reference(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_reference(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_reference(v) for v in value), default=0)
+    return 0
+
+
+@given(_JSON)
+def test_depth_is_the_nesting_depth(value: Any) -> None:
+    assert depth(value) == _reference(value)
+
+
+def test_a_body_too_deep_is_refused_and_one_at_the_limit_is_not() -> None:
+    assert read_json(b"[" * 5 + b"]" * 5, 5) == ([[[[[]]]]], None)
+    assert read_json(b"[" * 6 + b"]" * 6, 5)[1] == (
+        413,
+        "the JSON body is nested deeper than 5 levels",
+    )
