@@ -107,6 +107,13 @@ class Services:
         with self.reading() as tx:
             return tx.negotiations()
 
+    def positions(self, negotiations: Sequence[str]) -> list[tuple[int, str]]:
+        """Each negotiation's sequence number and head ((0, "") if unknown), read in one go."""
+        with self.reading() as tx:
+            tx.prefetch(set(negotiations))
+            rows = [tx.negotiation(nid) for nid in negotiations]
+        return [(0, "") if row is None else (row.seq, row.head) for row in rows]
+
     def resolve(self, negotiation: str) -> str:
         """The full negotiation id for an id or unique prefix (as shown: ``7f3a…``)."""
         with self.reading() as tx:

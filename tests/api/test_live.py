@@ -3,13 +3,16 @@ made through another API process (another app over the same database) seen too."
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from parley.api.app import create_app
+from parley.api.live import changes, message
 from parley.api.settings import Live
 from parley.core import moves, protocol
 from parley.core.event import EventType
@@ -88,3 +91,32 @@ def test_a_reconnecting_client_is_not_told_again_and_streams_end(tmp_path: Path)
             seen = list(_messages(stream.iter_lines()))  # ends by itself after max_seconds
         assert seen and all(m == "heartbeat" for m in seen)
         assert http.get(path).status_code == 401
+
+
+def test_the_streams_of_a_process_look_together(tmp_path: Path) -> None:
+    services = make_services()
+    looks: list[int] = []
+    real = services.positions
+
+    def counted(negotiations: Any) -> Any:
+        looks.append(len(negotiations))
+        return real(negotiations)
+
+    services.positions = counted  # type: ignore[method-assign]
+    live = Live(poll_seconds=0.05, heartbeat_seconds=10, max_seconds=0.4)
+    app = create_app(make_settings(tmp_path, live=live), services=services)
+    ctx = app.state.context
+    event = moves.convene(make_charter(), key_for("QA"), "QA", services.now())
+    services.submit(event)
+    nid = event.envelope.negotiation
+
+    async def watch() -> list[bytes]:
+        return [m async for m in changes(ctx, nid, None, live.max_seconds)]
+
+    async def main() -> list[list[bytes]]:
+        return await asyncio.gather(*(watch() for _ in range(20)))
+
+    streams = asyncio.run(main())
+    assert all(s[1] == message(nid, 1, event.hash) for s in streams)
+    assert sum(looks) >= 20 * 4  # every stream looked, tick after tick
+    assert len(looks) * 5 <= sum(looks), f"looks were not shared: {looks}"

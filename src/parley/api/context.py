@@ -54,23 +54,34 @@ class Context:
         """``Views.state_document`` from the event loop; concurrent reads share one transaction."""
         return await self._lanes_here().states.ask(seat)
 
+    async def position(self, negotiation: str) -> tuple[int, str]:
+        """A negotiation's sequence number and head; the live streams of a process, polling
+        together, share one query."""
+        return await self._lanes_here().positions.ask(negotiation)
+
     def _lanes_here(self) -> Lanes:
         loop = asyncio.get_running_loop()
         lanes = self._lanes.get(loop)
         if lanes is None:
             lanes = self._lanes[loop] = Lanes(
                 GroupCommit(self.services),
-                Batcher(self.views.state_documents, "the server stopped: ask again"),
+                Batcher(self.views.state_documents, STOPPED),
+                Batcher(self.services.positions, STOPPED, max_batch=512),
             )
         return lanes
 
 
 @dataclass(frozen=True)
 class Lanes:
-    """The batches of one event loop: submissions (committed together) and state reads."""
+    """The batches of one event loop: submissions (committed together), state reads and the
+    live streams' polls."""
 
     commits: GroupCommit
     states: Batcher[Seat, bytes]
+    positions: Batcher[str, tuple[int, str]]
+
+
+STOPPED = "the server stopped: ask again"
 
 
 async def context(request: Request) -> Context:

@@ -3,8 +3,10 @@
 A stream says only *that* something changed (the new sequence number and head hash), never
 what: the client fetches the events it may read, so the stream needs no redaction. It works
 across any number of API processes because it watches the negotiation's row in the shared store
-(one small query every ``poll_seconds``) rather than anything kept in a process. A comment line
-is sent as a heartbeat when nothing happens, so proxies keep the connection open. The stream ends
+rather than anything kept in a process. Every stream of a process looks on the same ticks of the
+clock (every ``poll_seconds``), so their looks are answered together, one query per tick however
+many streams are open (``Context.position``). A comment line is sent as a heartbeat when nothing
+happens, so proxies keep the connection open. The stream ends
 after ``max_seconds`` (sooner if the session expires); an EventSource reconnects by itself,
 sending ``Last-Event-ID`` so it is not told again about a number it has seen.
 
@@ -21,12 +23,10 @@ import json
 import time
 from collections.abc import AsyncIterator
 
-from fastapi.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 
 from parley.api.access import Seat
 from parley.api.context import Context
-from parley.services import Services
 
 RETRY_MS = 2000
 """How long an EventSource waits before reconnecting (sent once at the start)."""
@@ -43,13 +43,6 @@ def response(
     return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
 
 
-def position(services: Services, negotiation: str) -> tuple[int, str]:
-    """The negotiation's sequence number and head, read from its row (one cheap query)."""
-    with services.reading() as tx:
-        row = tx.negotiation(negotiation)
-    return (0, "") if row is None else (row.seq, row.head)
-
-
 async def changes(
     ctx: Context, negotiation: str, seen: int | None, seconds: float
 ) -> AsyncIterator[bytes]:
@@ -60,7 +53,7 @@ async def changes(
     beat = loop.time() + live.heartbeat_seconds
     yield f"retry: {RETRY_MS}\n\n".encode()
     while loop.time() < end:
-        seq, head = await run_in_threadpool(position, ctx.services, negotiation)
+        seq, head = await ctx.position(negotiation)
         if seq != seen:
             seen = seq
             beat = loop.time() + live.heartbeat_seconds
@@ -68,7 +61,12 @@ async def changes(
         elif loop.time() >= beat:
             beat = loop.time() + live.heartbeat_seconds
             yield b": heartbeat\n\n"
-        await asyncio.sleep(live.poll_seconds)
+        await asyncio.sleep(until_tick(loop.time(), live.poll_seconds))
+
+
+def until_tick(now: float, every: float) -> float:
+    """Seconds from ``now`` to the next multiple of ``every`` (a full period if on one)."""
+    return every - now % every
 
 
 def message(negotiation: str, seq: int, head: str) -> bytes:
