@@ -184,8 +184,15 @@ class Services:
         try:
             with self.store.transaction() as tx:
                 tx.prefetch({event.envelope.negotiation for event in events})
-                for event in events:
-                    results.append(self._judged(tx, event, pending, foreseen))
+                # Judged first, stored after: on PostgreSQL the first append takes the log lock,
+                # held to the commit, so it is not held while the rules are applied.
+                judged = [self._judged(tx, event, pending, foreseen) for event in events]
+                for event, outcome in zip(events, judged, strict=True):
+                    results.append(
+                        outcome
+                        if isinstance(outcome, ParleyError)
+                        else self._store(tx, event, outcome, pending)
+                    )
         except ConflictError:
             return [self._attempt(event) for event in events]
         self._states.update(pending)
@@ -225,14 +232,17 @@ class Services:
         event: SignedEvent,
         pending: dict[str, protocol.State],
         foreseen: Mapping[str, Foreseen],
-    ) -> Receipt | ParleyError:
+    ) -> protocol.State | ParleyError:
+        """The state after ``event`` (the next events of its negotiation build on it), or the
+        reason the rules refuse it."""
         try:
             state = self._next_state(tx, event, pending, foreseen)
         except ConflictError:
             raise
         except ParleyError as exc:
             return exc
-        return self._store(tx, event, state, pending)
+        pending[event.envelope.negotiation] = state
+        return state
 
     def _submit_in(
         self, tx: Transaction, event: SignedEvent, pending: dict[str, protocol.State]
