@@ -11,9 +11,10 @@ count. 50 clients keep one HTTP/1.1 connection each and send requests back to ba
 * ceiling: ``GET /ping`` answering ``{"ok": true}`` from an ``async def`` (no worker thread).
 
 Each workload runs a quarter of its time unmeasured first, on the same connections (connections
-opened, caches filled), then is measured in its stride. Targets: submissions at least 30 % of
-the ceiling's requests per second, p99 under 100 ms. Runs are bounded in time (seconds each) and
-in requests (the signed chains), and stop by themselves.
+opened, caches filled), then is measured in its stride; the ceiling and the workloads are
+measured in turn, ``ROUNDS`` times, and each ratio is taken within a round. Targets: submissions
+at least 30 % of the ceiling's requests per second, p99 under 100 ms. Runs are bounded in time
+(seconds each) and in requests (the signed chains), and stop by themselves.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -50,6 +51,9 @@ from parley.core.keys import SigningKey
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = 50
 WORKERS = 2
+ROUNDS = 3
+"""The ceiling and every workload are measured in turn this many times: this machine's speed
+drifts over minutes, and each ratio compares two measurements made moments apart."""
 POSTGRES_URL = os.environ.get(
     "PARLEY_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -326,23 +330,32 @@ def reads(prepared: Prepared, backend: str, seconds: float) -> Result:
     return load(name, backend, prepared.url, streams, 200, seconds, seconds / 4)
 
 
-def ceiling(seconds: float) -> Result:
-    with ceiling_server() as url:
-        host = url.removeprefix("http://")
-        streams = [_forever(_request("GET", "/ping", host, None)) for _ in range(CLIENTS)]
-        name = "minimal FastAPI endpoint (ceiling)"
-        return load(name, "-", url, streams, 200, seconds, seconds / 4)
+def ceiling(url: str, seconds: float) -> Result:
+    host = url.removeprefix("http://")
+    streams = [_forever(_request("GET", "/ping", host, None)) for _ in range(CLIENTS)]
+    return load("minimal FastAPI endpoint (ceiling)", "-", url, streams, 200, seconds, seconds / 4)
 
 
-def backend_runs(
-    name: str, database_url: str, home: Path, seconds: float, chain: int
-) -> list[Result]:
-    """Submissions then reads against ``parley serve`` on one database, after a warm-up."""
-    with parley_server(home, database_url) as url:
-        prepared = prepare(url, CLIENTS, chain)
-        streams = [iter(requests) for requests in _requests(prepared)]
-        sent = load("signed-event submissions", name, url, streams, 201, seconds, seconds / 4)
-        return [sent, reads(prepared, name, seconds)]
+@dataclass
+class Target:
+    """A ``parley serve`` under test: its negotiations and what is left of its clients' chains."""
+
+    backend: str
+    prepared: Prepared
+    streams: list[Iterator[bytes]]
+
+    def round(self, seconds: float) -> list[Result]:
+        """Submissions (the chains go on where the last round stopped), then reads."""
+        name, url = "signed-event submissions", self.prepared.url
+        sent = load(name, self.backend, url, self.streams, 201, seconds, seconds / 4)
+        return [sent, reads(self.prepared, self.backend, seconds)]
+
+
+def target(stack: ExitStack, backend: str, database_url: str, home: Path, chain: int) -> Target:
+    """Start ``parley serve`` on a database (stopped with ``stack``) and prepare its clients."""
+    url = stack.enter_context(parley_server(home, database_url))
+    prepared = prepare(url, CLIENTS, chain)
+    return Target(backend, prepared, [iter(requests) for requests in _requests(prepared)])
 
 
 def _requests(prepared: Prepared) -> list[list[bytes]]:
@@ -359,58 +372,79 @@ def _requests(prepared: Prepared) -> list[list[bytes]]:
 
 
 def run(quick: bool) -> str:
-    """The ``## Server`` section."""
+    """The ``## Server`` section: ``ROUNDS`` rounds, each the ceiling then every target."""
     seconds = 2.0 if quick else 8.0
-    chain = 150 if quick else 500
-    results = [ceiling(seconds)]
+    chain = (150 if quick else 500) * ROUNDS
     notes: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="parley-bench-") as folder:
+    rounds: list[list[Result]] = []
+    with tempfile.TemporaryDirectory(prefix="parley-bench-") as folder, ExitStack() as stack:
         root = Path(folder)
+        ceiling_url = stack.enter_context(ceiling_server())
         sqlite = f"sqlite:///{root / 'parley.db'}"
-        results += backend_runs("SQLite", sqlite, root / "sqlite-home", seconds, chain)
-        with postgres_database() as postgres:
-            if postgres is None:
-                notes.append(f"PostgreSQL at {make_url(POSTGRES_URL).host} was not reachable: "
-                             "its rows are missing.")  # fmt: skip
-            else:
-                results += backend_runs("PostgreSQL", postgres, root / "pg-home", seconds, chain)
-    return _markdown(results, notes, seconds)
+        targets = [target(stack, "SQLite", sqlite, root / "sqlite-home", chain)]
+        postgres = stack.enter_context(postgres_database())
+        if postgres is None:
+            notes.append(f"PostgreSQL at {make_url(POSTGRES_URL).host} was not reachable: "
+                         "its rows are missing.")  # fmt: skip
+        else:
+            targets.append(target(stack, "PostgreSQL", postgres, root / "pg-home", chain))
+        for _ in range(ROUNDS):
+            rounds.append(
+                [ceiling(ceiling_url, seconds)] + [r for t in targets for r in t.round(seconds)]
+            )
+    return _markdown(rounds, notes, seconds)
 
 
-def _markdown(results: list[Result], notes: list[str], seconds: float) -> str:
+def _markdown(rounds: list[list[Result]], notes: list[str], seconds: float) -> str:
     lines = [
         "## Server", "",
         f"`parley serve --workers {WORKERS}` against a minimal FastAPI endpoint (`async def`, "
         "answering `{\"ok\": true}`) served by the same uvicorn, with uvloop and httptools, and "
         f"the same worker count (the ceiling), {CLIENTS} concurrent clients on loopback, one "
-        f"keep-alive connection each, {seconds:.0f} s measured per row after {seconds / 4:.0f} s "
-        "on the same connections unmeasured (connections opened, caches filled). Submissions are "
-        "statements "
-        "signed beforehand (each client its own negotiation), checked, ordered, stored and "
-        "appended to the log; reads fetch a negotiation's state. The load generator, the server "
-        "workers and the database share the machine's cores.", "",
+        f"keep-alive connection each. {ROUNDS} rounds, each measuring the ceiling, then every "
+        f"workload, {seconds:g} s a row after {seconds / 4:g} s on the same connections "
+        "unmeasured (connections opened, caches filled). Submissions are statements signed "
+        "beforehand (each client its own negotiation), checked, ordered, stored and appended to "
+        "the log; reads fetch a negotiation's state. Requests per second are the median round's; "
+        "% of ceiling is the median of the rounds' ratios, each to the ceiling of its own round; "
+        "latencies are over all rounds. The load generator, the servers and the database share "
+        "the machine's cores.", "",
         "| workload | store | requests/s | % of ceiling | p50 ms | p99 ms | errors |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]  # fmt: skip
-    top = results[0].rate
-    for r in results:
-        share = f"{100 * r.rate / top:.0f} %" if top else "-"
-        p50, p99 = r.percentile(0.5), r.percentile(0.99)
-        lines.append(
-            f"| {r.name} | {r.backend} | {r.rate:,.0f} | {share} | {p50:.1f} | {p99:.1f} | "
-            f"{r.errors} |"
-        )
+    verdicts: list[str] = []
+    for column in zip(*rounds, strict=True):
+        line, verdict = _row(list(column), [r[0] for r in rounds])
+        lines.append(line)
+        verdicts += [verdict] if verdict else []
     lines.append("")
-    for r in results:
-        if r.name.startswith("signed-event"):
-            share = r.rate / top if top else 0.0
-            rate_met = "met" if share >= 0.30 else "NOT met"
-            p99_met = "met" if r.percentile(0.99) < 100 else "NOT met"
-            lines.append(f"- {r.backend}: submissions at {100 * share:.0f} % of the ceiling "
-                         f"(target ≥ 30 %: {rate_met}); p99 {r.percentile(0.99):.0f} ms "
-                         f"(target < 100 ms: {p99_met}).")  # fmt: skip
-    lines += [f"- {note}" for note in notes]
+    lines += [f"- {note}" for note in verdicts + notes]
     return "\n".join(lines) + "\n"
+
+
+def _row(column: list[Result], ceilings: list[Result]) -> tuple[str, str | None]:
+    """One workload's line of the table over all rounds, and its verdict if it has a target."""
+    pooled = Result(column[0].name, column[0].backend, 0, 0.0, [], 0)
+    for result in column:
+        pooled.latencies += result.latencies
+        pooled.errors += result.errors
+    shares = [r.rate / c.rate for r, c in zip(column, ceilings, strict=True)]
+    share, p50, p99 = _median(shares), pooled.percentile(0.5), pooled.percentile(0.99)
+    line = (f"| {pooled.name} | {pooled.backend} | {_median([r.rate for r in column]):,.0f} | "
+            f"{100 * share:.0f} % | {p50:.1f} | {p99:.1f} | {pooled.errors} |")  # fmt: skip
+    if not pooled.name.startswith("signed-event"):
+        return line, None
+    each = ", ".join(f"{100 * s:.0f} %" for s in shares)
+    verdict = (f"{pooled.backend}: submissions at {100 * share:.0f} % of the ceiling (rounds: "
+               f"{each}; target ≥ 30 %: {'met' if share >= 0.30 else 'NOT met'}); p99 {p99:.0f} "
+               f"ms (target < 100 ms: {'met' if p99 < 100 else 'NOT met'}).")  # fmt: skip
+    return line, verdict
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 if __name__ == "__main__":
