@@ -316,7 +316,7 @@ class _Draft:
         self.sign_events: dict[str, Attestation] = {}
         self.witnesses: dict[str, dict[str, Attestation]] = {}
         self.endorsements: dict[str, Attestation] = {}
-        self.statements: list[Statement] = []
+        self.statements: tuple[Statement, ...] = ()
         self.comments = 0
         self.withheld = 0
 
@@ -357,7 +357,7 @@ class _Draft:
         d.sign_events = {a.event: a for a in s.signatures.values()}
         d.witnesses = {e: dict(w) for e, w in s.witnesses.items()}
         d.endorsements = dict(s.endorsements)
-        d.statements, d.comments, d.withheld = list(s.statements), s.comments, s.withheld
+        d.statements, d.comments, d.withheld = s.statements, s.comments, s.withheld
         return d
 
     def freeze(self) -> State:
@@ -374,7 +374,7 @@ class _Draft:
             signatures=MappingProxyType(dict(self.signatures)),
             witnesses=_frozen_nested(self.witnesses),
             endorsements=MappingProxyType(dict(self.endorsements)),
-            statements=tuple(self.statements), comments=self.comments, withheld=self.withheld,
+            statements=self.statements, comments=self.comments, withheld=self.withheld,
         )  # fmt: skip
 
     # --- checks common to every move ---
@@ -639,7 +639,8 @@ def _comment(d: _Draft, ev: SignedEvent, body: Body) -> None:
 
 def _statement(d: _Draft, ev: SignedEvent, body: Body) -> None:
     words = None if body is None else _str(body, "text")
-    d.statements.append(Statement(ev.envelope.author, ev.hash, ev.envelope.time, words))
+    # a new tuple, the one copy: every other move passes the statements on untouched
+    d.statements += (Statement(ev.envelope.author, ev.hash, ev.envelope.time, words),)
 
 
 def _suspend(d: _Draft, ev: SignedEvent, body: Body) -> None:
