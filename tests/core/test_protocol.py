@@ -59,6 +59,24 @@ def test_fold_is_deterministic_and_equals_stepwise_apply() -> None:
     assert protocol.fold(table.events) == protocol.fold(list(table.events))
 
 
+def test_a_state_is_never_changed_by_the_moves_made_on_it() -> None:
+    """States share what did not change (a move copies only what it changes): every state along
+    a whole negotiation must still equal the same fold made afresh, nested maps included."""
+    table = concluded(Table().open())
+    states = [protocol.start(table.events[0])]
+    for event in table.events[1:]:
+        states.append(protocol.apply(states[-1], event))
+    assert states[-1] == table.s
+    for i, state in enumerate(states):
+        again = protocol.fold(table.events[: i + 1])
+        assert state == again, f"the state after event {i} changed"
+        assert state.acceptances == again.acceptances and state.witnesses == again.witnesses
+        assert all(isinstance(codes, frozenset) for codes in state.sent.values())
+        for inner in (*state.acceptances.values(), *state.witnesses.values()):
+            with pytest.raises(TypeError):
+                inner["X"] = None  # type: ignore[index]
+
+
 def test_only_a_mediator_can_finalize() -> None:
     table = Table().open()
     text = clean_text()

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from parley.core import charter as charters
 from parley.core import policy
@@ -305,16 +305,18 @@ class _Draft:
         self.joined: set[str] = set()
         self.versions: dict[str, Version] = {}
         self.texts: dict[str, text_model.Text] = {}
-        self.sent: dict[str, set[str]] = {}
-        self.responded: dict[str, set[str]] = {}
+        # Inner sets and maps are immutable, replaced when they change: a move copies only the
+        # outer maps (thaw), never every entry, however many versions the negotiation has.
+        self.sent: dict[str, frozenset[str]] = {}
+        self.responded: dict[str, frozenset[str]] = {}
         self.deadlines: dict[str, str] = {}
         self.pen: set[str] = set()
-        self.acceptances: dict[str, dict[str, Acceptance]] = {}
+        self.acceptances: dict[str, Mapping[str, Acceptance]] = {}
         self.suspended_by: str | None = None
         self.final: str | None = None
         self.signatures: dict[str, Attestation] = {}
         self.sign_events: dict[str, Attestation] = {}
-        self.witnesses: dict[str, dict[str, Attestation]] = {}
+        self.witnesses: dict[str, Mapping[str, Attestation]] = {}
         self.endorsements: dict[str, Attestation] = {}
         self.statements: tuple[Statement, ...] = ()
         self.comments = 0
@@ -348,15 +350,14 @@ class _Draft:
         d = cls(s.charter, s.head, s.time)
         d.phase, d.seq, d.suspended_by, d.final = s.phase, s.seq, s.suspended_by, s.final
         d.joined, d.pen = set(s.joined), set(s.pen)
-        d.versions, d.texts = dict(s.versions), dict(s.texts)
-        d.sent = {v: set(c) for v, c in s.sent.items()}
-        d.responded = {v: set(c) for v, c in s.responded.items()}
-        d.deadlines = dict(s.deadlines)
-        d.acceptances = {p: dict(a) for p, a in s.acceptances.items()}
-        d.signatures = dict(s.signatures)
+        d.versions, d.texts = _copy(s.versions), _copy(s.texts)
+        d.sent, d.responded = _copy(s.sent), _copy(s.responded)
+        d.deadlines = _copy(s.deadlines)
+        d.acceptances = _copy(s.acceptances)
+        d.signatures = _copy(s.signatures)
         d.sign_events = {a.event: a for a in s.signatures.values()}
-        d.witnesses = {e: dict(w) for e, w in s.witnesses.items()}
-        d.endorsements = dict(s.endorsements)
+        d.witnesses = _copy(s.witnesses)
+        d.endorsements = _copy(s.endorsements)
         d.statements, d.comments, d.withheld = s.statements, s.comments, s.withheld
         return d
 
@@ -365,14 +366,14 @@ class _Draft:
             charter=self.charter, phase=self.phase, seq=self.seq, head=self.head, time=self.time,
             joined=frozenset(self.joined), versions=MappingProxyType(dict(self.versions)),
             texts=MappingProxyType(dict(self.texts)),
-            sent=MappingProxyType({v: frozenset(c) for v, c in self.sent.items()}),
-            responded=MappingProxyType({v: frozenset(c) for v, c in self.responded.items()}),
+            sent=MappingProxyType(dict(self.sent)),
+            responded=MappingProxyType(dict(self.responded)),
             deadlines=MappingProxyType(dict(self.deadlines)),
             pen=frozenset(self.pen),
-            acceptances=_frozen_nested(self.acceptances),
+            acceptances=MappingProxyType(dict(self.acceptances)),
             suspended_by=self.suspended_by, final=self.final,
             signatures=MappingProxyType(dict(self.signatures)),
-            witnesses=_frozen_nested(self.witnesses),
+            witnesses=MappingProxyType(dict(self.witnesses)),
             endorsements=MappingProxyType(dict(self.endorsements)),
             statements=self.statements, comments=self.comments, withheld=self.withheld,
         )  # fmt: skip
@@ -499,8 +500,24 @@ def _said(phase: Phase) -> str:
     return "in force" if phase is Phase.IN_FORCE else str(phase)
 
 
-def _frozen_nested(d: dict[str, dict[str, Any]]) -> Mapping[str, Mapping[str, Any]]:
-    return MappingProxyType({k: MappingProxyType(dict(v)) for k, v in d.items()})
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _copy(mapping: Mapping[K, V]) -> dict[K, V]:
+    """A mutable copy; a State's read-only views copy at C speed (``dict()`` of one does not)."""
+    if isinstance(mapping, MappingProxyType):
+        return mapping.copy()
+    return dict(mapping)
+
+
+def _with(inner: Mapping[str, V] | None, key: str, value: V) -> Mapping[str, V]:
+    """A new read-only map: ``inner`` with ``key`` set to ``value``."""
+    return MappingProxyType({**(inner or {}), key: value})
+
+
+def _added(inner: frozenset[str] | None, *codes: str) -> frozenset[str]:
+    return (inner or frozenset()).union(codes)
 
 
 def _str(body: Mapping[str, Any], key: str) -> str:
@@ -561,7 +578,7 @@ def _send(d: _Draft, ev: SignedEvent, body: Body) -> None:
     if "deadline" in body:
         parse_time(_str(body, "deadline"))
         d.deadlines[version] = _str(body, "deadline")
-    d.sent.setdefault(version, set()).update(to)
+    d.sent[version] = _added(d.sent.get(version), *to)
     if d.charter.pen is PenRule.ALTERNATING:
         d.pen = {c for c in to if c in d.party_codes()} or d.pen
 
@@ -577,7 +594,7 @@ def _amend(d: _Draft, ev: SignedEvent, body: Body) -> None:
             f"{author} cannot amend version {base[:8]}…: it was not sent to {author}"
         )
     d.add_version(ev, body, (base,))
-    d.responded.setdefault(base, set()).add(author)
+    d.responded[base] = _added(d.responded.get(base), author)
 
 
 def _accept(d: _Draft, ev: SignedEvent, body: Body) -> None:
@@ -587,8 +604,8 @@ def _accept(d: _Draft, ev: SignedEvent, body: Body) -> None:
     held = d.acceptances.get(author, {}).get(version)
     if held is not None and held.withdrawn_by is None and (held.firm or mode is Mode.AD_REFERENDUM):
         raise IllegalMoveError(f"{author} has already accepted version {version[:8]}…")
-    d.acceptances.setdefault(author, {})[version] = Acceptance(mode, ev.hash)
-    d.responded.setdefault(version, set()).add(author)
+    d.acceptances[author] = _with(d.acceptances.get(author), version, Acceptance(mode, ev.hash))
+    d.responded[version] = _added(d.responded.get(version), author)
 
 
 def _confirm(d: _Draft, ev: SignedEvent, body: Body) -> None:
@@ -601,7 +618,8 @@ def _confirm(d: _Draft, ev: SignedEvent, body: Body) -> None:
         )
     if held.confirmed_by is not None:
         raise IllegalMoveError(f"{author} has already confirmed its acceptance of {version[:8]}…")
-    d.acceptances[author][version] = Acceptance(held.mode, held.event, confirmed_by=ev.hash)
+    confirmed = Acceptance(held.mode, held.event, confirmed_by=ev.hash)
+    d.acceptances[author] = _with(d.acceptances[author], version, confirmed)
 
 
 def _reject(d: _Draft, ev: SignedEvent, body: Body) -> None:
@@ -612,9 +630,8 @@ def _reject(d: _Draft, ev: SignedEvent, body: Body) -> None:
         raise PreconditionError("a rejection must give its reasons")
     held = d.acceptances.get(author, {}).get(version)
     if held is not None:
-        d.acceptances[author][version] = Acceptance(
-            held.mode, held.event, held.confirmed_by, ev.hash
-        )
+        withdrawn = Acceptance(held.mode, held.event, held.confirmed_by, ev.hash)
+        d.acceptances[author] = _with(d.acceptances[author], version, withdrawn)
 
 
 def _integrate(d: _Draft, ev: SignedEvent, body: Body) -> None:
@@ -764,7 +781,7 @@ def _witness(d: _Draft, ev: SignedEvent, body: Body) -> None:
         raise IllegalMoveError(f"{author} cannot witness its own signature")
     if author in d.witnesses.get(sign, {}):
         raise IllegalMoveError(f"{author} has already witnessed {signed.author}'s signature")
-    d.witnesses.setdefault(sign, {})[author] = _attest(ev, names=sign)
+    d.witnesses[sign] = _with(d.witnesses.get(sign), author, _attest(ev, names=sign))
     d.update_force()
 
 
