@@ -68,7 +68,7 @@ class Transaction(Protocol):
         ...
 
     def prefetch(self, negotiation_ids: Collection[str]) -> None:
-        """Read these negotiations' rows in one go: a batch of appends is about to use them."""
+        """Read these negotiations' rows in one go: a batch is about to use them."""
         ...
 
     def events(self, negotiation_id: str, since: int = 0) -> list[StoredEvent]:

@@ -4,8 +4,8 @@ A stream says only *that* something changed (the new sequence number and head ha
 what: the client fetches the events it may read, so the stream needs no redaction. It works
 across any number of API processes because it watches the negotiation's row in the shared store
 rather than anything kept in a process. Every stream of a process looks on the same ticks of the
-clock (every ``poll_seconds``), so their looks are answered together, one query per tick however
-many streams are open (``Context.position``). A comment line is sent as a heartbeat when nothing
+clock (every ``poll_seconds``), so their looks are answered together: one query per tick for
+up to 512 open streams (``Context.position``). A comment line is sent as a heartbeat when nothing
 happens, so proxies keep the connection open. The stream ends
 after ``max_seconds`` (sooner if the session expires); an EventSource reconnects by itself,
 sending ``Last-Event-ID`` so it is not told again about a number it has seen.
