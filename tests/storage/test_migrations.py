@@ -13,7 +13,7 @@ from sqlalchemy import Engine, create_engine, text, update
 from parley.cli.main import main as cli
 from parley.errors import InvalidInputError, StorageError
 from parley.storage import migrations, open_engine, open_store, schema
-from parley.storage.sql import SqlStore, completion_query, connect
+from parley.storage.sql import MMAP_BYTES, SqlStore, completion_query, connect
 from parley.store import Store
 from tests.negotiation import Table
 from tests.storage import append_chain, rows_for
@@ -134,18 +134,20 @@ def test_db_status_hides_the_password_and_reports_an_unreachable_server() -> Non
 # --- locks and pragmas ---------------------------------------------------------------------------
 
 
-def test_sqlite_is_wal_synchronous_full_with_foreign_keys(tmp_path: Path) -> None:
+PRAGMAS = ("journal_mode", "synchronous", "foreign_keys", "busy_timeout", "mmap_size")
+
+
+def test_sqlite_is_wal_synchronous_full_with_foreign_keys_and_mapped(tmp_path: Path) -> None:
     store = _sql(open_store(f"sqlite:///{tmp_path / 'parley.db'}"))
     try:
         with store.engine.connect() as connection:
             pragma = {
-                name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()
-                for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+                name: connection.exec_driver_sql(f"PRAGMA {name}").scalar() for name in PRAGMAS
             }
     finally:
         store.close()
     assert pragma == {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1,
-                      "busy_timeout": 30000}  # fmt: skip
+                      "busy_timeout": 30000, "mmap_size": MMAP_BYTES}  # fmt: skip
 
 
 def test_a_sqlite_transaction_holds_the_write_lock_from_its_start(tmp_path: Path) -> None:
