@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from parley.api import schemas
 from parley.api.app import create_app
-from parley.api.intake import Intake, well_formed
+from parley.api.intake import well_formed
 from parley.api.login import COOKIE
 from parley.core import moves
 from parley.core.event import EventType as T
@@ -74,8 +74,8 @@ def twins(tmp_path: Path) -> Iterator[tuple[Twin, Twin]]:
             services = make_services()
             app = create_app(make_settings(tmp_path / name), services=services)
             if name == "route":
-                app.user_middleware = [m for m in app.user_middleware if m.cls is not Intake]
-            client = stack.enter_context(TestClient(app))
+                app.intake = None
+            client = stack.enter_context(TestClient(app, raise_server_exceptions=False))
             made.append(Twin(client, services))
         yield made[0], made[1]
 
@@ -169,6 +169,33 @@ def _reads_answer_alike(fast: Twin, route: Twin, nid: str) -> None:
     assert statuses == [(200, 404)] * 4 + [(404, 404), (401, 401), (401, 401), (200, 404)]
     state = fast.get(f"/api/negotiations/{nid}", {"Authorization": f"Bearer {fast.tokens['PK']}"})
     assert state[1]["events"] == 7 and state[1]["negotiation"] == nid
+
+
+def test_an_unforeseen_failure_is_answered_alike(
+    twins: tuple[Twin, Twin], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure nobody foresaw gives the same 500 from the lane as from the route's handler."""
+    table = Table(make_charter(nonce="intake-nonce-03"))
+    charter = json.dumps(table.events[0].to_json()).encode()
+    join = table.play("PK", T.JOIN, moves.join(table.state))
+    path = f"/api/negotiations/{table.charter.id}"
+    answers = []
+    for twin in twins:
+        headers = {
+            "Authorization": f"Bearer {twin.tokens['QA']}",
+            "Content-Type": "application/json",
+        }
+        assert twin.post("/api/negotiations", charter, headers)[0] == 201
+        context = twin.client.app.state.context  # type: ignore[attr-defined]
+        monkeypatch.setattr(context, "submit", _broken)
+        headers["Authorization"] = f"Bearer {twin.tokens['PK']}"
+        answers.append(twin.post(path + "/events", json.dumps(join.to_json()).encode(), headers))
+    internal = (500, {"error": {"code": "internal", "message": "internal error", "details": {}}})
+    assert answers == [internal] * 2
+
+
+async def _broken(*_: object) -> None:
+    raise RuntimeError("a failure nobody foresaw")
 
 
 # --- never more than the route takes -------------------------------------------------------------

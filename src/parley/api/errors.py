@@ -148,7 +148,13 @@ def _problem(error: Any) -> dict[str, str]:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    LOG.exception("%s %s: unexpected error", request.method, request.url.path)
+    return unexpected_response(request.method, request.url.path)
+
+
+def unexpected_response(method: str, path: str) -> Response:
+    """The answer to a failure nobody foresaw (logged with its traceback; the client learns
+    nothing of it)."""
+    LOG.exception("%s %s: unexpected error", method, path)
     return error_response(500, "internal error", code="internal")
 
 

@@ -3,7 +3,8 @@
 ``POST /api/negotiations/{id}/events`` and ``GET /api/negotiations/{id}`` are documented,
 validated and answered by their routes (``routes.submit_event``, ``routes.get_state``). Under load
 most of their time went to the framework (routing, dependency solving, model validation) rather
-than to the work itself, so this ASGI middleware takes the ordinary case first: a valid session,
+than to the work itself, so this ASGI layer, in front of all of FastAPI's own
+(``app.ParleyAPI``), takes the ordinary case first: a valid session,
 a participant of the negotiation, a rate token to spend and, for a submission, a JSON body within
 the limits holding a well-formed event by the caller. Anything else (no session, a malformed
 body, a stranger, a caller out of tokens) is handed on untouched, body included, to the route,
@@ -35,7 +36,7 @@ STATE = re.compile(r"/api/negotiations/([0-9a-f]{64})")
 
 
 class Intake:
-    """ASGI middleware: submissions and state reads answered directly (see the module docstring)."""
+    """ASGI layer: submissions and state reads answered directly (see the module docstring)."""
 
     def __init__(self, app: ASGIApp, context: Context) -> None:
         self.app = app
@@ -69,6 +70,8 @@ class Intake:
             answer = json_response(receipt_json(await self.ctx.submit(event)), 201)
         except ParleyError as exc:
             answer = errors.parley_error_response(exc, scope["method"], scope["path"])
+        except Exception:  # as the route's error handler answers it
+            answer = errors.unexpected_response(scope["method"], scope["path"])
         await answer(scope, receive, send)
 
     async def _event(
@@ -99,6 +102,8 @@ class Intake:
             answer = document_response(await self.ctx.state_document(seated[1]))
         except ParleyError as exc:
             answer = errors.parley_error_response(exc, scope["method"], scope["path"])
+        except Exception:  # as the route's error handler answers it
+            answer = errors.unexpected_response(scope["method"], scope["path"])
         await answer(scope, receive, send)
 
     async def _seat(
