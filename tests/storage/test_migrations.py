@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
-from sqlalchemy import Engine, create_engine, text, update
+from sqlalchemy import Engine, create_engine, inspect, text, update
 
 from parley.cli.main import main as cli
 from parley.errors import InvalidInputError, StorageError
@@ -246,5 +247,29 @@ def test_a_damaged_event_row_is_reported_not_served(tmp_path: Path) -> None:
             )
         with pytest.raises(StorageError, match=r"event 2 .* damaged"), store.transaction() as tx:
             tx.events(table.s.negotiation)
+    finally:
+        store.close()
+
+
+def test_revision_0002_drops_what_the_events_hold_and_downgrading_rebuilds_it(
+    database_url: str,
+) -> None:
+    store = _sql(open_store(database_url))
+    table = Table().open()
+    try:
+        append_chain(store, table.events)
+        entries = [e.hash for e in table.events]
+        with store.engine.begin() as connection:
+            command.downgrade(migrations.config(connection), "0001")
+            rebuilt = connection.execute(text("SELECT idx, event FROM log_entries ORDER BY idx"))
+            assert [tuple(r) for r in rebuilt] == list(enumerate(entries))
+            names = {i["name"] for i in inspect(connection).get_indexes("negotiations")}
+            assert "ix_negotiations_updated" in names
+        migrations.upgrade(store.engine)
+        with store.engine.connect() as connection:
+            assert compare_metadata(MigrationContext.configure(connection), schema.metadata) == []
+        with store.transaction() as tx:
+            assert [tx.log_entry(i) for i in range(len(entries))] == entries
+            assert [s.event.hash for s in tx.events(table.s.negotiation)] == entries
     finally:
         store.close()

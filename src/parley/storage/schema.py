@@ -1,13 +1,13 @@
 """The tables, as SQLAlchemy Core ``Table`` objects: what ``sql.py`` queries.
 
-The first migration (``migrations/versions/``) creates exactly these tables, written out again
-there so that a later change here cannot silently change what an old migration did; a test
-compares the migrated database with this metadata.
+The migrations (``migrations/versions/``) create exactly these tables, written out again there
+so that a later change here cannot silently change what an old migration did; a test compares
+the migrated database with this metadata.
 
 * ``negotiations`` – one row per negotiation: its head (the optimistic lock is ``seq``)
-* ``events``       – every signed event, as its wire JSON, and its log index
+* ``events``       – every signed event, as its wire JSON, and its log index (the log's
+  entries: leaf index → event hash)
 * ``versions``     – canonical text JSON of every version, by version hash
-* ``log_entries``  – leaf index → event hash
 * ``log_hashes``   – the log's stored Merkle hashes (``merkle`` stored-hash numbering)
 * ``log_head``     – one row, the log size: the row every append locks
 * ``checkpoints``  – signed checkpoint notes, oldest first
@@ -21,7 +21,6 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     ForeignKey,
-    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -67,7 +66,6 @@ negotiations = Table(
     Column("head", hash_type(), nullable=False),
     Column("created", String(40), nullable=False),
     Column("updated", String(40), nullable=False),
-    Index(None, "updated"),
 )
 
 events = Table(
@@ -88,13 +86,6 @@ versions = Table(
     Column("hash", hash_type(), primary_key=True),
     Column("negotiation", hash_type(), nullable=False, index=True),
     Column("text", Text, nullable=False),
-)
-
-log_entries = Table(
-    "log_entries",
-    metadata,
-    Column("idx", index_type(), primary_key=True, autoincrement=False),
-    Column("event", hash_type(), ForeignKey("events.hash"), nullable=False, unique=True),
 )
 
 log_hashes = Table(

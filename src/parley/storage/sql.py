@@ -20,8 +20,8 @@ Locking, so that several processes can share one database:
 
 Within one transaction the log size (once locked), the negotiation rows read or written and the
 stored hashes written are remembered, so a batch of appends does not read them again; stored hashes
-once committed are kept by the store (``CommittedHashes``). An append's negotiation row, event,
-log entry and stored hashes are written together with the next read of those tables or before the
+once committed are kept by the store (``CommittedHashes``). An append's negotiation row, event
+(which is also the log entry: its log index is unique) and stored hashes are written together with the next read of those tables or before the
 commit, never later: on SQLite one executemany per table, on PostgreSQL a few rows to a statement
 (``_bound_rows``), then one move of the log head.
 
@@ -77,7 +77,6 @@ from parley.storage.schema import (
     LOG_HEAD_ID,
     checkpoints,
     events,
-    log_entries,
     log_hashes,
     log_head,
     negotiations,
@@ -264,8 +263,8 @@ _UPDATE_NEGOTIATION = update(negotiations).where(
 _MOVE_LOG_HEAD = update(log_head).where(
     log_head.c.id == LOG_HEAD_ID, log_head.c.size == bindparam("p_size")
 )
-_APPENDED = (events, log_entries, log_hashes)
-"""The tables appended to, in foreign-key order (a log entry names its event)."""
+_APPENDED = (events, log_hashes)
+"""The tables appended to."""
 BOUND_PER_STATEMENT = 50
 """Bound values per multi-row statement: rows go several to a statement (one round trip, one
 statement to parse), while the statement stays small enough for the driver to keep it parsed
@@ -389,8 +388,8 @@ class SqlTransaction:
         """Stored hashes this transaction wrote."""
         self._head: int | None = None
         """The log size stored in the log head row, once locked."""
-        self._pending: tuple[list[dict[str, Any]], ...] = ([], [], [])
-        """Rows of events, log entries and stored hashes appended but not yet written."""
+        self._pending: tuple[list[dict[str, Any]], ...] = ([], [])
+        """Rows of events and stored hashes appended but not yet written."""
         self._inserts: dict[str, NegotiationRow] = {}
         """New negotiation rows not yet written."""
         self._moves: dict[str, tuple[int, NegotiationRow]] = {}
@@ -510,9 +509,8 @@ class SqlTransaction:
         leaf = merkle.leaf_hash(bytes.fromhex(event.hash))
         hashes = merkle.stored_hashes_for_append(size, leaf, self)
         self._write_row(stored, row)
-        new_events, new_entries, new_hashes = self._pending
+        new_events, new_hashes = self._pending
         new_events.append(_event_values(event, size))
-        new_entries.append({"idx": size, "event": event.hash})
         first = merkle.stored_hash_count(size)
         new_hashes.extend({"idx": first + i, "hash": value} for i, value in enumerate(hashes))
         self._size = size + 1
@@ -594,7 +592,7 @@ class SqlTransaction:
 
     def log_entry(self, index: int) -> str:
         self.flush()
-        found = self._run(select(log_entries.c.event).where(log_entries.c.idx == index)).scalar()
+        found = self._run(select(events.c.hash).where(events.c.log_index == index)).scalar()
         if found is None:
             raise NotFoundError(f"no log entry {index}")
         return str(found)
