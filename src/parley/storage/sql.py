@@ -21,9 +21,10 @@ Locking, so that several processes can share one database:
 Within one transaction the log size (once locked), the negotiation rows read or written and the
 stored hashes written are remembered, so a batch of appends does not read them again; stored hashes
 once committed are kept by the store (``CommittedHashes``). An append's negotiation row, event
-(which is also the log entry: its log index is unique) and stored hashes are written together with the next read of those tables or before the
-commit, never later: on SQLite one executemany per table, on PostgreSQL a few rows to a statement
-(``_bound_rows``), then one move of the log head.
+(which is also the log entry: its log index is unique) and stored hashes are written together
+with the next read of those tables or before the commit, never later: on SQLite one executemany
+per table, then one move of the log head; on PostgreSQL all of it in one statement
+(``_SERVER_FLUSH``), one round trip under the log lock.
 
 The optimistic lock is ``check_append`` (shared with ``MemoryStore``), then an
 ``UPDATE … WHERE id = :id AND seq = :expected``, or an INSERT for a charter; zero rows or a
@@ -33,7 +34,6 @@ unique violation is a ``ConflictError``. Database failures become ``StorageError
 from __future__ import annotations
 
 import base64
-import functools
 import json
 import os
 import re
@@ -55,8 +55,6 @@ from sqlalchemy import (
     Engine,
     Executable,
     Row,
-    Table,
-    TextClause,
     bindparam,
     create_engine,
     event,
@@ -265,54 +263,48 @@ _MOVE_LOG_HEAD = update(log_head).where(
 )
 _APPENDED = (events, log_hashes)
 """The tables appended to."""
-BOUND_PER_STATEMENT = 50
-"""Bound values per multi-row statement: rows go several to a statement (one round trip, one
-statement to parse), while the statement stays small enough for the driver to keep it parsed
-(psycopg keeps statements of up to 50 parameters)."""
 
-
-_MOVE_COLUMNS = ("p_id", "p_seq", "phase", "seq", "head", "updated")
-
-
-@functools.cache
-def _multi_row_move(count: int) -> TextClause:
-    """``UPDATE negotiations … FROM (VALUES …)``: ``count`` conditional moves in one statement,
-    each row moved only if it is still at the sequence number it was read at."""
-    rows = ", ".join(
-        f"(:p_id_{i}, CAST(:p_seq_{i} AS BIGINT), :phase_{i}, CAST(:seq_{i} AS BIGINT), "
-        f":head_{i}, :updated_{i})"
-        for i in range(count)
-    )
-    return text(
-        "UPDATE negotiations SET phase = v.phase, seq = v.seq, head = v.head, updated = v.updated "
-        f"FROM (VALUES {rows}) AS v (id, read_at, phase, seq, head, updated) "
-        "WHERE negotiations.id = v.id AND negotiations.seq = v.read_at"
-    )
-
-
-def _bound_rows(
-    rows: Sequence[Mapping[str, Any]], columns: tuple[str, ...]
-) -> Iterator[tuple[int, dict[str, Any]]]:
-    """``rows`` a few to a statement: each chunk's size and its values bound as ``column_i``."""
-    per = max(1, BOUND_PER_STATEMENT // len(columns))
-    for start in range(0, len(rows), per):
-        chunk = rows[start : start + per]
-        yield len(chunk), {f"{c}_{i}": row[c] for i, row in enumerate(chunk) for c in columns}
-
-
-@functools.cache
-def _multi_row_insert(table: Table, columns: tuple[str, ...], count: int) -> TextClause:
-    """``INSERT INTO table (columns) VALUES (...), (...)`` for ``count`` rows: ``column_i``.
-
-    Written out as text once per shape, so SQLAlchemy compiles it once (it does not cache a
-    multi-row ``insert().values``). On PostgreSQL, executemany sends (pipelined) one statement
-    per row, each parsed, planned and answered: measured on batches of 50 events, that cost
-    about 15 % more time in the API process and 20 % more in the database server.
+_SERVER_FLUSH = text(
     """
-    rows = ", ".join("(" + ", ".join(f":{c}_{i}" for c in columns) + ")" for i in range(count))
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {rows}"
-    binds = [bindparam(f"{c}_{i}", type_=table.c[c].type) for i in range(count) for c in columns]
-    return text(sql).bindparams(*binds)
+WITH moved AS (
+    UPDATE negotiations AS n
+    SET phase = v.phase, seq = v.seq, head = v.head, updated = v.updated
+    FROM unnest(CAST(:m_id AS text[]), CAST(:m_read_at AS bigint[]), CAST(:m_phase AS text[]),
+                CAST(:m_seq AS bigint[]), CAST(:m_head AS text[]), CAST(:m_updated AS text[]))
+        AS v (id, read_at, phase, seq, head, updated)
+    WHERE n.id = v.id AND n.seq = v.read_at
+    RETURNING 1
+), appended AS (
+    INSERT INTO events (negotiation, seq, hash, log_index, envelope, signature, body)
+    SELECT * FROM unnest(CAST(:e_negotiation AS text[]), CAST(:e_seq AS bigint[]),
+                         CAST(:e_hash AS text[]), CAST(:e_log_index AS bigint[]),
+                         CAST(:e_envelope AS text[]), CAST(:e_signature AS text[]),
+                         CAST(:e_body AS text[]))
+), hashed AS (
+    INSERT INTO log_hashes (idx, hash)
+    SELECT * FROM unnest(CAST(:h_idx AS bigint[]), CAST(:h_hash AS bytea[]))
+), headed AS (
+    UPDATE log_head SET size = :size WHERE id = 1 AND size = :read_size
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM moved) AS moved, (SELECT count(*) FROM headed) AS headed
+"""
+)
+"""What a batch of appends writes on a database server, in one statement and one round trip while
+the log lock is held: the conditional negotiation moves, the events, the stored hashes and the
+log head. Each column travels as one array, so the statement has one shape whatever the batch
+size, and the driver keeps it prepared. The moves and the head report how many rows they changed.
+"""
+
+_MOVE_COLUMNS = ("id", "read_at", "phase", "seq", "head", "updated")
+_EVENT_COLUMNS = ("negotiation", "seq", "hash", "log_index", "envelope", "signature", "body")
+
+
+def _columns(
+    prefix: str, names: tuple[str, ...], rows: Sequence[Mapping[str, Any]]
+) -> dict[str, list[Any]]:
+    """``rows`` turned into one list per column, named ``prefix_column`` (``_SERVER_FLUSH``)."""
+    return {f"{prefix}_{name}": [row[name] for row in rows] for name in names}
 
 
 # --- the store -----------------------------------------------------------------------------------
@@ -399,61 +391,73 @@ class SqlTransaction:
         """The stored hashes this transaction wrote (the store keeps them once committed)."""
         return self._hashes
 
-    def _flush_negotiations(self) -> None:
-        """Insert the new negotiation rows, then move the others if (and only if) none moved on.
+    def flush(self) -> None:
+        """Write the appended rows and move the log head (before a read of them, and at commit).
 
-        Each move is ``UPDATE … WHERE id = :id AND seq = :read`` (``_move_rows``); the sum of the
-        rows changed must be the number of moves, or some other writer got there first.
+        New negotiation rows are inserted first; every other row moves only if it is still at
+        the sequence number it was read at (``UPDATE … WHERE id = :id AND seq = :read``), and the
+        rows moved must be as many as the moves, or another writer got there first.
         """
         if self._inserts:
             self._run(_INSERT_NEGOTIATION, [_negotiation_values(r) for r in self._inserts.values()])
             self._inserts.clear()
-        if self._moves:
-            params = [
-                {"p_id": nid, "p_seq": seq, **_negotiation_values(row)}
-                for nid, (seq, row) in self._moves.items()
-            ]
-            if self._move_rows(params) != len(params):
-                stale = ", ".join(f"{nid[:8]}…" for nid in self._moves)
-                raise ConflictError(f"negotiation {stale} moved on: fetch it and try again")
-            self._moves.clear()
-
-    def flush(self) -> None:
-        """Write the appended rows and move the log head (before a read of them, and at commit)."""
-        self._flush_negotiations()
-        for table, rows in zip(_APPENDED, self._pending, strict=True):
-            self._insert_rows(table, rows)
-            rows.clear()
         if self._size is None or self._head is None or self._size == self._head:
-            return
-        moved = self._run(_MOVE_LOG_HEAD, {"p_size": self._head, "size": self._size})
-        if moved.rowcount != 1:
+            return  # nothing appended since the last flush
+        moves = [
+            {"id": nid, "read_at": seq, **_negotiation_values(row)}
+            for nid, (seq, row) in self._moves.items()
+        ]
+        if self._in_process:
+            moved, headed = self._flush_in_process(moves)
+        else:
+            moved, headed = self._flush_on_server(moves)
+        if moved != len(moves):
+            raise self._moved_on()
+        if headed != 1:
             raise StorageError(f"the log head moved from size {self._head} while it was locked")
+        self._moves.clear()
+        for rows in self._pending:
+            rows.clear()
         self._head = self._size
 
-    def _move_rows(self, params: list[dict[str, Any]]) -> int:
-        """The conditional UPDATEs of ``_flush_negotiations``; the rows they changed, all told.
-        On SQLite by executemany, on a server a few rows per statement, as for inserts."""
-        if self._in_process:
-            return int(self._run(_UPDATE_NEGOTIATION, params).rowcount)
-        chunks = _bound_rows(params, _MOVE_COLUMNS)
-        return sum(self._run(_multi_row_move(n), values).rowcount for n, values in chunks)
+    def _flush_in_process(self, moves: list[dict[str, Any]]) -> tuple[int, int]:
+        """SQLite runs in this process: one executemany per table, a loop in C with no round
+        trips. The rows moved and the log head rows moved."""
+        moved = 0
+        if moves:
+            params = [{"p_id": m["id"], "p_seq": m["read_at"], **m} for m in moves]
+            moved = int(self._run(_UPDATE_NEGOTIATION, params).rowcount)
+        for table, rows in zip(_APPENDED, self._pending, strict=True):
+            if rows:
+                self._run(insert(table), rows)
+        headed = self._run(_MOVE_LOG_HEAD, {"p_size": self._head, "size": self._size}).rowcount
+        return moved, int(headed)
 
-    def _insert_rows(self, table: Table, rows: list[dict[str, Any]]) -> None:
-        """Insert ``rows``: on SQLite by executemany, on a server a few rows per statement."""
-        if not rows:
-            return
-        if self._in_process:
-            self._run(insert(table), rows)
-            return
-        columns = tuple(rows[0])
-        for n, values in _bound_rows(rows, columns):
-            self._run(_multi_row_insert(table, columns, n), values)
+    def _flush_on_server(self, moves: list[dict[str, Any]]) -> tuple[int, int]:
+        """A database server: everything in one statement (``_SERVER_FLUSH``), one round trip.
+        The rows moved and the log head rows moved."""
+        appended, hashes = self._pending
+        params = {
+            **_columns("m", _MOVE_COLUMNS, moves),
+            **_columns("e", _EVENT_COLUMNS, appended),
+            **_columns("h", ("idx", "hash"), hashes),
+            "size": self._size,
+            "read_size": self._head,
+        }
+        try:
+            row = self._run(_SERVER_FLUSH, params).one()
+        except ConflictError as exc:
+            if not self._moves:
+                raise
+            raise self._moved_on() from exc  # an event's place is taken: its negotiation moved on
+        return int(row.moved), int(row.headed)
+
+    def _moved_on(self) -> ConflictError:
+        stale = ", ".join(f"{nid[:8]}…" for nid in self._moves)
+        return ConflictError(f"negotiation {stale} moved on: fetch it and try again")
 
     @property
     def _in_process(self) -> bool:
-        """SQLite runs in this process: executemany is a loop in C there, with no round trips,
-        and measured cheaper than multi-row statements (about 10 % per event)."""
         return self._connection.dialect.name == "sqlite"
 
     def _run(
