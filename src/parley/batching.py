@@ -7,6 +7,16 @@ thread, new requests queue up, and the next batch takes every request waiting (u
 ``max_batch``) and hands them to ``handle`` in one call. Each requester gets its own answer or
 error. Under load many requests share a hop (and whatever ``handle`` shares among them: one
 transaction, one flush); alone, a request is handled at once.
+
+A batcher may ``linger``: the requesters of a batch just answered are likely to ask again within
+moments (a client sends its next request when it has the answer to the last). Starting the next
+batch at once, with the few that came in meanwhile, splits the requesters into groups that
+alternate, each paying for a whole batch (for commits: a transaction, a disk flush and the
+database's write lock) for a part of the work. So the next batch waits, at most ``linger``
+seconds, until those just answered are waiting again beside the others. This is PostgreSQL's
+``commit_delay`` with ``commit_siblings``: a short, bounded delay, and only when there is company
+to wait for (after a batch of ``MIN_COMPANY`` or more). Measured through the server (50 clients,
+SQLite): a quarter more submissions per second, a fifth less CPU per submission in the threads.
 """
 
 from __future__ import annotations
@@ -16,6 +26,9 @@ from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
 from parley.errors import ParleyError, StorageError
+
+MIN_COMPANY = 4
+"""A batch smaller than this is not worth lingering for."""
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -33,18 +46,24 @@ class Batcher(Generic[In, Out]):
         handle: Callable[[list[In]], Sequence[Out | ParleyError]],
         unsure: str,
         max_batch: int = 64,
+        linger: float = 0.0,
     ) -> None:
         self.handle = handle
         self.unsure = unsure
         self.max_batch = max_batch
+        self.linger = linger
         self._queue: list[tuple[In, asyncio.Future[Out]]] = []
         self._worker: asyncio.Task[None] | None = None
+        self._company: tuple[int, asyncio.Event] | None = None
+        """While lingering: how many requests to wait for, and the event set when they are in."""
 
     async def ask(self, request: In) -> Out:
         """The answer to ``request``; raise its error if it has one."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Out] = loop.create_future()
         self._queue.append((request, future))
+        if self._company is not None and len(self._queue) >= self._company[0]:
+            self._company[1].set()
         if self._worker is None:
             self._worker = loop.create_task(self._work())
         return await future
@@ -61,6 +80,7 @@ class Batcher(Generic[In, Out]):
                 answers = await to_thread.run_sync(self._handle, [r for r, _ in batch])
                 for (_, future), answer in zip(batch, answers, strict=True):
                     _settle(future, answer)
+                await self._await_company(len(batch))
         finally:
             self._worker = None
             # Cancelled (the server is stopping): nobody may wait forever.
@@ -68,6 +88,20 @@ class Batcher(Generic[In, Out]):
             for _, future in batch + self._queue:
                 _settle(future, unsure)
             self._queue.clear()
+
+    async def _await_company(self, answered: int) -> None:
+        """Linger (see the module docstring): after ``answered`` requests were answered, wait
+        until they are waiting again beside those waiting now, for at most ``linger`` seconds."""
+        expected = answered + len(self._queue)
+        if not self.linger or answered < MIN_COMPANY or expected > self.max_batch:
+            return
+        company = self._company = (expected, asyncio.Event())
+        try:
+            await asyncio.wait_for(company[1].wait(), self.linger)
+        except TimeoutError:
+            pass  # the others are not coming: go on with those waiting
+        finally:
+            self._company = None
 
     def _handle(self, requests: list[In]) -> Sequence[Out | ParleyError]:
         try:

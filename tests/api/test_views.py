@@ -151,3 +151,33 @@ def test_concurrent_reads_share_a_batch() -> None:
     assert answers[:2] == [2, 4] and answers[3:] == [8, 10, 12]
     assert isinstance(answers[2], NotFoundError)
     assert max(sizes) > 1 and max(sizes) <= 4 and sum(sizes) == 6
+
+
+@pytest.mark.parametrize("linger", [0.0, 0.05])
+def test_a_batch_lingers_for_the_requesters_just_answered(linger: float) -> None:
+    """Seven requesters ask together, an eighth a moment later. Without lingering they split into
+    two groups that alternate (7, 1, 7, 1, …); lingering, the next batch waits for the seven to
+    come back and all eight go together from then on."""
+    sizes: list[int] = []
+
+    def handle(requests: list[int]) -> list[int | ParleyError]:
+        sizes.append(len(requests))
+        return list(requests)
+
+    batcher: Batcher[int, int] = Batcher(handle, "stopped", linger=linger)
+
+    async def requester(me: int, late: bool) -> None:
+        if late:
+            await asyncio.sleep(0)  # the others' batch has left
+        for _ in range(6):
+            assert await batcher.ask(me) == me
+
+    async def main() -> None:
+        await asyncio.gather(*(requester(i, late=i == 7) for i in range(8)))
+
+    asyncio.run(main())
+    assert sum(sizes) == 48
+    if linger:
+        assert sizes[:2] == [7, 8] and sizes[-1] == 1
+    else:
+        assert sizes[:4] == [7, 1, 7, 1]
