@@ -255,9 +255,14 @@ _EVENTS_SINCE = (
 )
 _LOCK_LOG = select(log_head.c.size).where(log_head.c.id == LOG_HEAD_ID).with_for_update()
 _INSERT_NEGOTIATION = insert(negotiations)
-_UPDATE_NEGOTIATION = update(negotiations).where(
-    negotiations.c.id == bindparam("p_id"), negotiations.c.seq == bindparam("p_seq")
+_MOVED_COLUMNS = ("phase", "seq", "head", "updated")
+_UPDATE_NEGOTIATION = (
+    update(negotiations)
+    .where(negotiations.c.id == bindparam("p_id"), negotiations.c.seq == bindparam("p_seq"))
+    .values({c: bindparam(c) for c in _MOVED_COLUMNS})
 )
+"""A move sets what moves, never the key: setting ``id`` (even to itself) has SQLite check the
+events that refer to the negotiation, for every row moved."""
 _MOVE_LOG_HEAD = update(log_head).where(
     log_head.c.id == LOG_HEAD_ID, log_head.c.size == bindparam("p_size")
 )
@@ -404,9 +409,10 @@ class SqlTransaction:
         if self._size is None or self._head is None or self._size == self._head:
             return  # nothing appended since the last flush
         moves = [
-            {"id": nid, "read_at": seq, **_negotiation_values(row)}
+            {"id": nid, "read_at": seq, "phase": row.phase, "seq": row.seq, "head": row.head,
+             "updated": row.updated}
             for nid, (seq, row) in self._moves.items()
-        ]
+        ]  # fmt: skip
         if self._in_process:
             moved, headed = self._flush_in_process(moves)
         else:
@@ -425,7 +431,10 @@ class SqlTransaction:
         trips. The rows moved and the log head rows moved."""
         moved = 0
         if moves:
-            params = [{"p_id": m["id"], "p_seq": m["read_at"], **m} for m in moves]
+            params = [
+                {"p_id": m["id"], "p_seq": m["read_at"], **{c: m[c] for c in _MOVED_COLUMNS}}
+                for m in moves
+            ]
             moved = int(self._run(_UPDATE_NEGOTIATION, params).rowcount)
         for table, rows in zip(_APPENDED, self._pending, strict=True):
             if rows:
