@@ -17,6 +17,7 @@ from parley.core.merkle import (
     EMPTY_ROOT,
     MemoryHashes,
     consistency_proof_length,
+    frontier,
     inclusion_proof_length,
     leaf_hash,
     node_hash,
@@ -540,3 +541,37 @@ def test_tree_head_and_append_read_once() -> None:
     assert reader.calls == 2
     assert len(new) == 24
     assert new[-1] == reader.hash_at(23, 0)
+
+
+class _Recorder:
+    """A hash reader over ``stored`` that records the indexes asked for."""
+
+    def __init__(self, stored: list[bytes]) -> None:
+        self.stored = stored
+        self.asked: set[int] = set()
+
+    def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
+        self.asked.update(indexes)
+        return [self.stored[i] for i in indexes]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 5000), st.integers(1, 70))
+def test_appends_read_only_the_frontier_or_what_they_wrote(size: int, count: int) -> None:
+    log = MemoryHashes()
+    log.extend_leaf_hashes([leaf_hash(i.to_bytes(4, "big")) for i in range(size)])
+    before = stored_hash_count(size)
+    reader = _Recorder(log.stored)
+    for n in range(size, size + count):
+        written = stored_hashes_for_append(n, leaf_hash(n.to_bytes(4, "big")), reader)
+        reader.stored.extend(written)
+    older = {i for i in reader.asked if i < before}
+    assert older <= set(frontier(size))
+    assert tree_hash(size, reader) == tree_hash(size, log)  # the frontier is the tree's head
+
+
+def test_the_frontier_of_a_few_sizes() -> None:
+    assert frontier(0) == []
+    assert frontier(1) == [stored_hash_index(0, 0)]
+    assert frontier(6) == [stored_hash_index(2, 0), stored_hash_index(1, 2)]
+    assert len(frontier(2**20 - 1)) == 20

@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+import sqlalchemy
 
 from parley.core import merkle, moves
 from parley.core import text as text_model
@@ -412,3 +413,24 @@ def test_a_row_moved_by_another_writer_after_it_was_read_fails_the_whole_batch()
         finally:
             mine.close()
             theirs.close()
+
+
+def test_a_batch_after_another_writer_reads_the_stored_hashes_once(database_url: str) -> None:
+    mine, theirs = open_store(database_url), open_store(database_url)
+    try:
+        tables = _opened(mine, 20, "one-read")
+        elsewhere = Table(make_charter(nonce="one-read-theirs")).open().events
+        append_chain(theirs, elsewhere)  # stored hashes this process has not seen
+        statements: list[str] = []
+        engine = mine.engine  # type: ignore[attr-defined]
+        sqlalchemy.event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        with mine.transaction() as tx:
+            tx.prefetch([t.s.negotiation for t in tables])
+            for table in tables:
+                table.play("PK", T.STATEMENT, moves.statement("together"))
+                tx.append(table.events[-1], rows_for(table.events)[-1])
+        assert sum("FROM log_hashes" in s for s in statements) == 1, statements
+        assert len(check_store(mine)) == sum(len(t.events) for t in tables) + len(elsewhere)
+    finally:
+        mine.close()
+        theirs.close()

@@ -189,6 +189,16 @@ def stored_hashes_for_append(n: int, leaf_hash: bytes, reader: HashReader) -> li
     return out
 
 
+def frontier(size: int) -> list[int]:
+    """Stored-hash indexes of the perfect subtrees that make up the tree of ``size`` leaves.
+
+    Every stored hash that appends from ``size`` on will read (``stored_hashes_for_append``) is
+    one of these or is written by those appends, so a batch of appends needs one read of them.
+    """
+    _require_natural(size, "tree size")
+    return [stored_hash_index(level, n) for level, n in _subtrees(0, size)]
+
+
 def tree_hash(size: int, reader: HashReader) -> bytes:
     """MTH of the first ``size`` leaves: a fold of popcount(size) stored hashes, one read."""
     _require_natural(size, "tree size")

@@ -541,13 +541,18 @@ class SqlTransaction:
         return self._negotiation(negotiation_id, lock=True)
 
     def _lock_log(self) -> int:
-        """Lock the log head row (PostgreSQL; SQLite holds the write lock already); its size."""
+        """Lock the log head row (PostgreSQL; SQLite holds the write lock already); its size.
+
+        The tree's frontier is read at once (one query, for what this process has not seen):
+        every stored hash the appends of this transaction will need is in it or written by them.
+        """
         if self._size is not None:
             return self._size
         size = self._run(_LOCK_LOG).scalar_one_or_none()
         if size is None:
             raise StorageError("the log head row is missing: run `parley db upgrade`")
         self._size = self._head = int(size)
+        self.read_hashes(merkle.frontier(self._size))
         return self._size
 
     def _write_row(self, stored: NegotiationRow | None, row: NegotiationRow) -> None:
