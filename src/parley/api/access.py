@@ -105,7 +105,8 @@ def find_hash(candidates: Iterable[str], ref: str, what: str) -> str:
 
 
 class Views:
-    """Charters (which never change) and each viewer's folded state, kept between requests.
+    """Charters (which never change), each caller's seat in them and each viewer's folded state,
+    kept between requests.
 
     A viewer's state is brought up to date from the events after the one it has seen, so a read
     costs one small query; the cache holds at most ``size`` viewer states, and beside each the
@@ -117,18 +118,25 @@ class Views:
         self.services = services
         self._size = size
         self._charters: dict[str, Charter] = {}
+        self._seats: dict[tuple[str, PublicKey], Seat] = {}
         self._states: OrderedDict[tuple[str, str], protocol.State] = OrderedDict()
         self._documents: dict[tuple[str, str], tuple[int, bytes]] = {}
         self._lock = threading.Lock()
 
     def seat(self, negotiation: str, key: PublicKey) -> Seat:
-        """The caller's seat, or the 404 a stranger gets."""
+        """The caller's seat, or the 404 a stranger gets (kept: a charter never changes)."""
+        seat = self._seats.get((negotiation, key))
+        if seat is not None:
+            return seat
         if not NEGOTIATION_ID.fullmatch(negotiation):
             raise missing(negotiation)
         codes = codes_for(self.charter(negotiation), key)
         if not codes:
             raise missing(negotiation)
-        return Seat(negotiation, codes)
+        if len(self._seats) >= self._size:
+            self._seats.clear()  # a crude bound, rarely reached: the next requests look again
+        seat = self._seats[negotiation, key] = Seat(negotiation, codes)
+        return seat
 
     async def seat_async(self, negotiation: str, key: PublicKey) -> Seat:
         """``seat`` for the event loop: the store is read in a worker thread, and only once."""
