@@ -55,6 +55,7 @@ from sqlalchemy import (
     Engine,
     Executable,
     Row,
+    Table,
     bindparam,
     create_engine,
     event,
@@ -255,19 +256,26 @@ _EVENTS_SINCE = (
 )
 _LOCK_LOG = select(log_head.c.size).where(log_head.c.id == LOG_HEAD_ID).with_for_update()
 _INSERT_NEGOTIATION = insert(negotiations)
-_MOVED_COLUMNS = ("phase", "seq", "head", "updated")
-_UPDATE_NEGOTIATION = (
-    update(negotiations)
-    .where(negotiations.c.id == bindparam("p_id"), negotiations.c.seq == bindparam("p_seq"))
-    .values({c: bindparam(c) for c in _MOVED_COLUMNS})
+_SQLITE_MOVE = (
+    "UPDATE negotiations SET phase = :phase, seq = :seq, head = :head, updated = :updated "
+    "WHERE id = :id AND seq = :read_at"
 )
-"""A move sets what moves, never the key: setting ``id`` (even to itself) has SQLite check the
-events that refer to the negotiation, for every row moved."""
+"""A move on SQLite (executemany, named parameters): it sets what moves, never the key (setting
+``id``, even to itself, has SQLite check the events that refer to the negotiation)."""
+
+
+def _sqlite_insert(table: Table) -> str:
+    """``INSERT`` of every column of ``table``, with named parameters, for executemany."""
+    names = [c.name for c in table.columns]
+    return f"INSERT INTO {table.name} ({', '.join(names)}) VALUES (:{', :'.join(names)})"
+
+
 _MOVE_LOG_HEAD = update(log_head).where(
     log_head.c.id == LOG_HEAD_ID, log_head.c.size == bindparam("p_size")
 )
 _APPENDED = (events, log_hashes)
 """The tables appended to."""
+_SQLITE_APPENDS = tuple(_sqlite_insert(table) for table in _APPENDED)
 
 _SERVER_FLUSH = text(
     """
@@ -428,19 +436,19 @@ class SqlTransaction:
 
     def _flush_in_process(self, moves: list[dict[str, Any]]) -> tuple[int, int]:
         """SQLite runs in this process: one executemany per table, a loop in C with no round
-        trips. The rows moved and the log head rows moved."""
-        moved = 0
-        if moves:
-            params = [
-                {"p_id": m["id"], "p_seq": m["read_at"], **{c: m[c] for c in _MOVED_COLUMNS}}
-                for m in moves
-            ]
-            moved = int(self._run(_UPDATE_NEGOTIATION, params).rowcount)
-        for table, rows in zip(_APPENDED, self._pending, strict=True):
+        trips, its rows handed to the driver as they are (SQLAlchemy's processing of each row's
+        parameters cost more than SQLite's work on it). The rows moved and the log head rows
+        moved."""
+        moved = int(self._run_driver(_SQLITE_MOVE, moves).rowcount) if moves else 0
+        for sql, rows in zip(_SQLITE_APPENDS, self._pending, strict=True):
             if rows:
-                self._run(insert(table), rows)
+                self._run_driver(sql, rows)
         headed = self._run(_MOVE_LOG_HEAD, {"p_size": self._head, "size": self._size}).rowcount
         return moved, int(headed)
+
+    def _run_driver(self, sql: str, rows: list[dict[str, Any]]) -> CursorResult[Any]:
+        with translated("a database statement"):
+            return self._connection.exec_driver_sql(sql, rows)
 
     def _flush_on_server(self, moves: list[dict[str, Any]]) -> tuple[int, int]:
         """A database server: everything in one statement (``_SERVER_FLUSH``), one round trip.
