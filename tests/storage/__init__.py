@@ -73,7 +73,11 @@ def check_store(store: Store) -> dict[str, int]:
             for stored in chain:
                 assert stored.event.hash not in found
                 found[stored.event.hash] = stored.log_index
-    assert found == {entry: i for i, entry in enumerate(entries)}
+    logged = {entry: i for i, entry in enumerate(entries)}
+    assert found == logged, (
+        f"events outside the log: {sorted(found.items() - logged.items())}; "
+        f"log entries outside the events: {sorted(logged.items() - found.items())}"
+    )
     return found
 
 

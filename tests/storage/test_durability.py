@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from parley.storage import open_store
 from tests.negotiation import make_charter
@@ -83,7 +85,7 @@ class Lines:
 def kill_round(url: str, number: int, rng: random.Random) -> list[str]:
     """Run one writer, kill -9 it at a random moment; the hashes it acknowledged."""
     process = subprocess.Popen(
-        [sys.executable, "-c", WRITER, url, str(number)],
+        [sys.executable, "-c", WRITER, _named(url, number), str(number)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     lines, acked = Lines(process), []
@@ -108,7 +110,38 @@ def kill_round(url: str, number: int, rng: random.Random) -> list[str]:
         process.stdout.close()
     assert process.returncode == -signal.SIGKILL, f"the writer died by itself:\n{errors}"
     assert all(_HASH_LINE.fullmatch(line) for line in acked), acked
+    _await_server_sessions(url, number)
     return [line.decode() for line in acked]
+
+
+def _named(url: str, number: int) -> str:
+    """The writer's URL: on PostgreSQL its sessions carry the round in their application name."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return url
+    named = parsed.update_query_dict({"application_name": f"parley-durability-{number}"})
+    return named.render_as_string(hide_password=False)
+
+
+def _await_server_sessions(url: str, number: int) -> None:
+    """Wait for the killed writer's PostgreSQL sessions to end. A COMMIT the writer sent just
+    before it died is still carried out by the server; the store is checked once it is done,
+    or the check's statements would each see a different moment (one before that commit, the
+    next after it)."""
+    if make_url(url).get_backend_name() != "postgresql":
+        return
+    engine = create_engine(url)
+    query = text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name")
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        with engine.connect() as connection:
+            while connection.execute(query, {"name": f"parley-durability-{number}"}).scalar():
+                if time.monotonic() > deadline:
+                    pytest.fail(f"the killed writer's sessions still run after {TIMEOUT} s")
+                time.sleep(0.01)
+                connection.rollback()  # the next look sees the sessions as they are then
+    finally:
+        engine.dispose()
 
 
 def test_acknowledged_events_survive_kill_9(database_url: str) -> None:
