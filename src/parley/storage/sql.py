@@ -278,7 +278,7 @@ _APPENDED = (events, log_hashes)
 _SQLITE_APPENDS = tuple(_sqlite_insert(table) for table in _APPENDED)
 
 _SERVER_FLUSH = text(
-    """
+    f"""
 WITH moved AS (
     UPDATE negotiations AS n
     SET phase = v.phase, seq = v.seq, head = v.head, updated = v.updated
@@ -297,7 +297,7 @@ WITH moved AS (
     INSERT INTO log_hashes (idx, hash)
     SELECT * FROM unnest(CAST(:h_idx AS bigint[]), CAST(:h_hash AS bytea[]))
 ), headed AS (
-    UPDATE log_head SET size = :size WHERE id = 1 AND size = :read_size
+    UPDATE log_head SET size = :size WHERE id = {LOG_HEAD_ID} AND size = :read_size
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM moved) AS moved, (SELECT count(*) FROM headed) AS headed
