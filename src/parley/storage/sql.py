@@ -104,8 +104,7 @@ commit; ``NORMAL`` would already keep every committed event through a crash of t
 also keeps it through a crash of the machine, at the price of one fsync per event. Pages are read
 through a memory map (``mmap_size``): a connection drops its page cache whenever another
 connection has written, which under load is before nearly every transaction, and reading the
-pages again from the map costs no system call and no copy (measured: about 10 % more
-submissions per second through the server). Writes still go through the WAL as before."""
+pages again from the map costs no system call and no copy. Writes still go through the WAL."""
 
 POOL_SIZE = 20
 POOL_OVERFLOW = 20
@@ -310,7 +309,8 @@ size, and the driver keeps it prepared. The moves and the head report how many r
 """
 
 _MOVE_COLUMNS = ("id", "read_at", "phase", "seq", "head", "updated")
-_EVENT_COLUMNS = ("negotiation", "seq", "hash", "log_index", "envelope", "signature", "body")
+"""A move: the negotiation, the sequence number it was read at, and what moves (``_moved``)."""
+_EVENT_COLUMNS = tuple(c.name for c in events.columns)
 
 
 def _columns(
@@ -417,10 +417,9 @@ class SqlTransaction:
         if self._size is None or self._head is None or self._size == self._head:
             return  # nothing appended since the last flush
         moves = [
-            {"id": nid, "read_at": seq, "phase": row.phase, "seq": row.seq, "head": row.head,
-             "updated": row.updated}
-            for nid, (seq, row) in self._moves.items()
-        ]  # fmt: skip
+            dict(zip(_MOVE_COLUMNS, (nid, read_at, *_moved(row)), strict=True))
+            for nid, (read_at, row) in self._moves.items()
+        ]
         if self._in_process:
             moved, headed = self._flush_in_process(moves)
         else:
@@ -697,6 +696,11 @@ def _negotiation_row(r: Row[Any]) -> NegotiationRow:
         id=r.id, title=r.title, phase=r.phase, seq=int(r.seq), head=r.head,
         created=r.created, updated=r.updated,
     )  # fmt: skip
+
+
+def _moved(row: NegotiationRow) -> tuple[str, int, str, str]:
+    """What a move changes in a negotiation's row: phase, seq, head, updated."""
+    return row.phase, row.seq, row.head, row.updated
 
 
 def _negotiation_values(row: NegotiationRow) -> dict[str, Any]:
