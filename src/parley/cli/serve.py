@@ -1,6 +1,7 @@
 """``parley serve``: run the HTTP API with uvicorn, one or several worker processes.
 
-Each worker builds its own application with ``parley.api.app.served_app`` from the environment
+With several workers, ``parley.api.workers`` runs them and balances their connections. Each worker
+builds its own application with ``parley.api.app.served_app`` from the environment
 (PARLEY_HOME, PARLEY_DATABASE_URL, PARLEY_SERVER_ORIGIN, …; see ``parley.api.settings``). The
 session secret and the log key are made here, before the workers start, so they all share them.
 """
@@ -8,6 +9,7 @@ session secret and the log key are made here, before the workers start, so they 
 from __future__ import annotations
 
 import os
+import sys
 
 import click
 
@@ -39,6 +41,7 @@ def serve(home: Home, host: str, port: int, workers: int, origin: str | None) ->
 def run_server(home: Home, host: str, port: int, workers: int, origin: str | None) -> None:
     """Prepare the shared secret and log key, then run uvicorn with the app factory."""
     import uvicorn
+    from uvicorn.config import STARTUP_FAILURE
 
     from parley.api.settings import Settings, load_log_setup
 
@@ -53,7 +56,7 @@ def run_server(home: Home, host: str, port: int, workers: int, origin: str | Non
         click.echo(
             f"Parley is serving {settings.origin}/ (data in {settings.home}); Ctrl-C stops it"
         )
-    uvicorn.run(
+    config = uvicorn.Config(
         "parley.api.app:served_app",
         factory=True,
         host=host,
@@ -63,6 +66,14 @@ def run_server(home: Home, host: str, port: int, workers: int, origin: str | Non
         access_log=False,
         proxy_headers=True,
     )
+    if workers == 1:
+        server = uvicorn.Server(config)
+        with reported():  # the store cannot be opened, say
+            server.run()
+        sys.exit(0 if server.started else STARTUP_FAILURE)
+    from parley.api.workers import Supervisor
+
+    sys.exit(Supervisor(config, workers).run())
 
 
 COMMANDS: list[click.Command] = [serve]
