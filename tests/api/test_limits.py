@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from parley.api.limits import depth, read_json
+from parley.api.limits import depth, openings, read_json
 
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=3),
@@ -29,6 +30,14 @@ def _reference(value: Any) -> int:
 @given(_JSON)
 def test_depth_is_the_nesting_depth(value: Any) -> None:
     assert depth(value) == _reference(value)
+
+
+@given(_JSON, st.integers(0, 6))
+def test_a_body_is_refused_exactly_when_its_value_is_too_deep(value: Any, limit: int) -> None:
+    body = json.dumps(value).encode()
+    assert openings(body) >= _reference(value)  # the bound that lets most bodies skip the walk
+    refused = read_json(body, limit)[1] is not None
+    assert refused == (_reference(value) > limit)
 
 
 def test_a_body_too_deep_is_refused_and_one_at_the_limit_is_not() -> None:
