@@ -49,6 +49,7 @@ except ImportError:  # pragma: no cover - not on POSIX: writers queue on the bus
     fcntl = None  # type: ignore[assignment]
 
 from sqlalchemy import (
+    BigInteger,
     CompoundSelect,
     Connection,
     CursorResult,
@@ -253,6 +254,9 @@ _EVENTS_SINCE = (
     .where(events.c.negotiation == bindparam("p_id"), events.c.seq >= bindparam("p_since"))
     .order_by(events.c.seq)
 )
+_HASHES_IN = select(log_hashes.c.idx, log_hashes.c.hash).where(
+    log_hashes.c.idx.in_(bindparam("p_idx", expanding=True))
+)
 _LOCK_LOG = select(log_head.c.size).where(log_head.c.id == LOG_HEAD_ID).with_for_update()
 _INSERT_NEGOTIATION = insert(negotiations)
 _SQLITE_MOVE = (
@@ -276,25 +280,34 @@ _APPENDED = (events, log_hashes)
 """The tables appended to."""
 _SQLITE_APPENDS = tuple(_sqlite_insert(table) for table in _APPENDED)
 
+
+def _names(table: Table) -> str:
+    return ", ".join(c.name for c in table.columns)
+
+
+def _recordset(table: Table) -> str:
+    """The columns of ``table`` as ``json_to_recordset`` declares them (integers or text)."""
+    return ", ".join(
+        f"{c.name} {'bigint' if isinstance(c.type, BigInteger) else 'text'}" for c in table.columns
+    )
+
+
 _SERVER_FLUSH = text(
     f"""
 WITH moved AS (
     UPDATE negotiations AS n
     SET phase = v.phase, seq = v.seq, head = v.head, updated = v.updated
-    FROM unnest(CAST(:m_id AS text[]), CAST(:m_read_at AS bigint[]), CAST(:m_phase AS text[]),
-                CAST(:m_seq AS bigint[]), CAST(:m_head AS text[]), CAST(:m_updated AS text[]))
-        AS v (id, read_at, phase, seq, head, updated)
+    FROM json_to_recordset(CAST(:moves AS json))
+        AS v (id text, read_at bigint, phase text, seq bigint, head text, updated text)
     WHERE n.id = v.id AND n.seq = v.read_at
     RETURNING 1
 ), appended AS (
-    INSERT INTO events (negotiation, seq, hash, log_index, envelope, signature, body)
-    SELECT * FROM unnest(CAST(:e_negotiation AS text[]), CAST(:e_seq AS bigint[]),
-                         CAST(:e_hash AS text[]), CAST(:e_log_index AS bigint[]),
-                         CAST(:e_envelope AS text[]), CAST(:e_signature AS text[]),
-                         CAST(:e_body AS text[]))
+    INSERT INTO events ({_names(events)}) SELECT {_names(events)}
+    FROM json_to_recordset(CAST(:events AS json)) AS e ({_recordset(events)})
 ), hashed AS (
     INSERT INTO log_hashes (idx, hash)
-    SELECT * FROM unnest(CAST(:h_idx AS bigint[]), CAST(:h_hash AS bytea[]))
+    SELECT idx, decode(hash, 'hex')
+    FROM json_to_recordset(CAST(:hashes AS json)) AS h (idx bigint, hash text)
 ), headed AS (
     UPDATE log_head SET size = :size WHERE id = {LOG_HEAD_ID} AND size = :read_size
     RETURNING 1
@@ -304,20 +317,20 @@ SELECT (SELECT count(*) FROM moved) AS moved, (SELECT count(*) FROM headed) AS h
 )
 """What a batch of appends writes on a database server, in one statement and one round trip while
 the log lock is held: the conditional negotiation moves, the events, the stored hashes and the
-log head. Each column travels as one array, so the statement has one shape whatever the batch
-size, and the driver keeps it prepared. The moves and the head report how many rows they changed.
+log head. The rows of each table travel as one JSON array of objects (``_rows_json``), so the
+statement has one shape whatever the batch size and the driver keeps it prepared; the database
+parses them (in C) faster than the driver turns lists into arrays (in Python: a third of a
+batch's time in the worker thread was spent there). The moves and the head report how many rows
+they changed.
 """
 
 _MOVE_COLUMNS = ("id", "read_at", "phase", "seq", "head", "updated")
 """A move: the negotiation, the sequence number it was read at, and what moves (``_moved``)."""
-_EVENT_COLUMNS = tuple(c.name for c in events.columns)
 
 
-def _columns(
-    prefix: str, names: tuple[str, ...], rows: Sequence[Mapping[str, Any]]
-) -> dict[str, list[Any]]:
-    """``rows`` turned into one list per column, named ``prefix_column`` (``_SERVER_FLUSH``)."""
-    return {f"{prefix}_{name}": [row[name] for row in rows] for name in names}
+def _rows_json(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Rows as one JSON array of objects, for ``json_to_recordset`` (``_SERVER_FLUSH``)."""
+    return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
 
 
 # --- the store -----------------------------------------------------------------------------------
@@ -454,9 +467,9 @@ class SqlTransaction:
         The rows moved and the log head rows moved."""
         appended, hashes = self._pending
         params = {
-            **_columns("m", _MOVE_COLUMNS, moves),
-            **_columns("e", _EVENT_COLUMNS, appended),
-            **_columns("h", ("idx", "hash"), hashes),
+            "moves": _rows_json(moves),
+            "events": _rows_json(appended),
+            "hashes": _rows_json([{"idx": h["idx"], "hash": h["hash"].hex()} for h in hashes]),
             "size": self._size,
             "read_size": self._head,
         }
@@ -606,8 +619,7 @@ class SqlTransaction:
         found = {i: h for i in indexes if (h := self._hashes.get(i) or self._committed.get(i))}
         missing = sorted(set(indexes) - found.keys())
         if missing:  # not written by this transaction, so committed before it: no flush needed
-            query = select(log_hashes.c.idx, log_hashes.c.hash).where(log_hashes.c.idx.in_(missing))
-            read = {int(r.idx): bytes(r.hash) for r in self._run(query)}
+            read = {int(r.idx): bytes(r.hash) for r in self._run(_HASHES_IN, {"p_idx": missing})}
             found.update(read)
             self._committed.add(read)
         for index in indexes:
