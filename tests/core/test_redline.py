@@ -8,7 +8,7 @@ from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
@@ -29,7 +29,7 @@ from parley.core.redline import (
     diff_body,
     flat,
 )
-from parley.core.text import Inline, Kind, Provision, Text, plain, walk
+from parley.core.text import Inline, Kind, Provision, Run, Text, plain, walk
 from parley.core.textformat import parse_body
 from tests.strategies import bodies, texts
 
@@ -562,6 +562,7 @@ def _squeezed(parts: list[str]) -> str:
 
 @settings(max_examples=200)
 @given(bodies(), bodies())
+@example(old=(), new=(Run("0."),))  # a line that would start an ordered list
 def test_markdown_marks_are_read_as_marks(old: tuple[Inline, ...], new: tuple[Inline, ...]) -> None:
     segments = diff_body(old, new)
     page = (

@@ -12,12 +12,16 @@ from parley.core.redline_pieces import Event, Piece, pieces
 # --- Markdown -----------------------------------------------------------------------------------
 
 _MD_SPECIAL = re.compile(r"([\\`*_~\[\]<>&|])")
-_MD_LINE_START = re.compile(r"^([#>+=-]|\d+[.)])", re.MULTILINE)
+_MD_LINE_START = re.compile(r"^([#>+=-])", re.MULTILINE)
+_MD_ORDERED = re.compile(r"^(\d+)([.)])", re.MULTILINE)
+"""A line that would start an ordered list: its ``.`` or ``)`` is escaped (a backslash before a
+digit is no escape in CommonMark and would be shown)."""
 
 
 def md_escape(text: str) -> str:
-    """Text that Markdown shows as is: no emphasis, links, HTML or headings by accident."""
-    return _MD_LINE_START.sub(r"\\\1", _MD_SPECIAL.sub(r"\\\1", text))
+    """Text that Markdown shows as is: no emphasis, links, HTML, headings or lists by accident."""
+    escaped = _MD_LINE_START.sub(r"\\\1", _MD_SPECIAL.sub(r"\\\1", text))
+    return _MD_ORDERED.sub(r"\1\\\2", escaped)
 
 
 _MD_TAGS = {"~~": ("<del>", "</del>"), "**": ("<ins>", "</ins>")}
