@@ -14,6 +14,7 @@ import multiprocessing
 import queue
 import random
 import traceback
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -85,3 +86,35 @@ def test_concurrent_writers_keep_one_gapless_log(database_url: str) -> None:
     finally:
         store.close()
     assert stored == dict(acked)
+
+
+PAIRS = 6
+
+
+def opener(url: str, start: Any, results: Any) -> None:
+    """A new process's first open of the store, at the same moment as another's."""
+    start.wait(TIMEOUT)
+    try:
+        open_store(url).close()
+        results.put(None)
+    except Exception as error:
+        results.put(str(error))
+
+
+def test_processes_opening_a_new_sqlite_file_together_all_succeed(tmp_path: Path) -> None:
+    """Both create the schema or find it made; neither is told the database is locked (before
+    the migration held the writer queue, about one new pair of processes in two was)."""
+    context = multiprocessing.get_context("spawn")
+    failed = []
+    for pair in range(PAIRS):
+        start, results = context.Barrier(2), context.Queue()
+        url = f"sqlite:///{tmp_path}/pair-{pair}.db"
+        processes = [context.Process(target=opener, args=(url, start, results)) for _ in "ab"]
+        for process in processes:
+            process.start()
+        try:
+            failed += [error for _ in processes if (error := results.get(timeout=TIMEOUT))]
+        finally:
+            for process in processes:
+                process.join(TIMEOUT)
+    assert failed == []
