@@ -82,6 +82,17 @@ def test_a_worker_killed_is_replaced_and_the_server_keeps_answering(tmp_path: Pa
         assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
 
 
+def test_workers_stop_when_their_supervisor_is_killed(tmp_path: Path) -> None:
+    with served(tmp_path) as server:
+        workers = _workers(server.process.pid)
+        os.kill(server.process.pid, signal.SIGKILL)
+        server.process.wait(timeout=10)
+        deadline = time.monotonic() + 30
+        while any(Path(f"/proc/{pid}").exists() for pid in workers):
+            assert time.monotonic() < deadline, "the workers kept serving without a supervisor"
+            time.sleep(0.2)
+
+
 @contextmanager
 def served(tmp_path: Path) -> Iterator[Server]:
     database = f"sqlite:///{tmp_path / 'parley.db'}"
@@ -136,4 +147,5 @@ def test_workers_that_cannot_start_stop_the_server_with_the_reason(tmp_path: Pat
                "PARLEY_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:9/none"}  # fmt: skip
     done = subprocess.run(command, env=environ, capture_output=True, text=True, timeout=120)
     assert done.returncode == STARTUP_FAILURE
-    assert "failed to start" in done.stderr
+    assert "Connection refused" in done.stderr  # the reason
+    assert done.stderr.count("no worker could start; stopping") == 1

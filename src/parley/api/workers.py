@@ -11,7 +11,7 @@ a busy, hung or restarting sibling never leaves a client waiting long.
 
 The counts are in a small shared file (``Tally``): one slot a worker, written by its worker,
 read by the others. The supervisor starts the workers, restarts one that dies, and stops them
-all on SIGINT or SIGTERM.
+all on SIGINT, SIGTERM or SIGHUP; a worker whose supervisor is gone (killed) stops too.
 """
 
 from __future__ import annotations
@@ -39,6 +39,9 @@ from parley.errors import ParleyError
 
 DEFER_SECONDS = 0.005
 """How long a worker with more connections than a sibling leaves a new one to that sibling."""
+
+RETRY_SECONDS = 1.0
+"""How long the supervisor waits before it starts again a worker that failed to start."""
 
 STOP_SECONDS = 30.0
 """How long the supervisor waits for stopping workers before it kills them."""
@@ -168,6 +171,7 @@ class BalancedServer(uvicorn.Server):
         self.tally = tally
         self.slot = slot
         self.acceptors: list[Acceptor] = []
+        self.parent = os.getppid()
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=[])  # the lifespan, and no listener of uvicorn's own
@@ -180,8 +184,11 @@ class BalancedServer(uvicorn.Server):
         await super().shutdown(sockets)
 
     async def on_tick(self, counter: int) -> bool:
-        """Keep the published count current as connections close (every tick, 0.1 s)."""
+        """Every tick (0.1 s): keep the published count current as connections close, and stop
+        if the supervisor is gone (killed: nobody would stop or replace this worker)."""
         self.publish(sum(acceptor.open_connections() for acceptor in self.acceptors))
+        if os.getppid() != self.parent:
+            self.should_exit = True
         return await super().on_tick(counter)
 
     def protocol(self) -> asyncio.Protocol:
@@ -228,7 +235,7 @@ def _work(config: uvicorn.Config, sock: socket.socket, path: Path, slots: int, s
 
 class Supervisor:
     """Starts ``workers`` processes on one listening socket, restarts one that dies, stops all
-    on SIGINT or SIGTERM."""
+    on SIGINT, SIGTERM or SIGHUP."""
 
     def __init__(self, config: uvicorn.Config, workers: int) -> None:
         self.config = config
@@ -242,7 +249,7 @@ class Supervisor:
         sock = self.config.bind_socket()
         sock.listen(self.config.backlog)
         tally = Tally.create(self.workers)
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, lambda *_: self.stopping.set())
         processes = [self._start(sock, tally, slot) for slot in range(self.workers)]
         try:
@@ -264,15 +271,23 @@ class Supervisor:
         return process
 
     def _replace(self, process: Any, sock: socket.socket, tally: Tally, slot: int) -> Any:
-        """A dead worker's successor (none if it failed to start: every try would fail)."""
+        """A dead worker's successor. A worker that failed to start is tried again while a
+        sibling serves (a passing failure); when none serves, every try would fail: stop."""
         tally.set(slot, _ABSENT)
-        if process.exitcode == STARTUP_FAILURE:
-            logger.error("worker %s failed to start; stopping", process.pid)
-            self.failed = True
-            self.stopping.set()
+        if self.stopping.is_set():
             return process
-        logger.warning("worker %s died (exit code %s); starting another", process.pid,
-                       process.exitcode)  # fmt: skip
+        if process.exitcode == STARTUP_FAILURE:
+            if not any(tally.get(other) != _ABSENT for other in range(tally.slots)):
+                logger.error("no worker could start; stopping")
+                self.failed = True
+                self.stopping.set()
+                return process
+            logger.warning("worker %s failed to start; trying again", process.pid)
+            if self.stopping.wait(RETRY_SECONDS):
+                return process
+        else:
+            logger.warning("worker %s died (exit code %s); starting another", process.pid,
+                           process.exitcode)  # fmt: skip
         return self._start(sock, tally, slot)
 
 
