@@ -1,8 +1,9 @@
 """The HTTP API under load, against a minimal FastAPI endpoint on the same stack as the ceiling.
 
 Everything runs on loopback, on this machine: ``parley serve --workers 2`` (uvicorn) on a SQLite
-file and on PostgreSQL, and a one-line FastAPI endpoint served by uvicorn with the same worker
-count. 50 clients keep one HTTP/1.1 connection each and send requests back to back:
+file and on PostgreSQL, and a one-line FastAPI endpoint served the same way (``serve_ceiling``:
+uvicorn, the same balanced worker processes). 50 clients keep one HTTP/1.1 connection each and
+send requests back to back:
 
 * submissions: each client owns a negotiation and posts statements signed beforehand (a chain of
   signed events per client, so the clients measure the server, not their own signing); every
@@ -39,11 +40,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from parley.api.login import login_payload
+from parley.api.workers import Supervisor
 from parley.core import moves
 from parley.core.charter import Charter
 from parley.core.event import EventType, SignedEvent, format_time, sign_event
@@ -128,12 +131,19 @@ def parley_server(home: Path, database_url: str) -> Any:
 
 def ceiling_server() -> Any:
     port = _free_port()
-    command = [
-        sys.executable, "-m", "uvicorn", "benchmarks.bench_server:ceiling_app", "--factory",
-        "--port", str(port), "--workers", str(WORKERS), "--log-level", "warning",
-        "--no-access-log",
-    ]  # fmt: skip
+    command = [sys.executable, "-c", f"from benchmarks.bench_server import serve_ceiling; "
+               f"serve_ceiling({port})"]  # fmt: skip
     return _process(command, {"PYTHONPATH": str(ROOT)}, port)
+
+
+def serve_ceiling(port: int) -> None:
+    """The ceiling app, served as ``parley serve --workers`` serves Parley (``api.workers``:
+    the same uvicorn settings, the same balanced workers)."""
+    config = uvicorn.Config(
+        "benchmarks.bench_server:ceiling_app", factory=True, host="127.0.0.1", port=port,
+        workers=WORKERS, log_level="warning", access_log=False, proxy_headers=True,
+    )  # fmt: skip
+    sys.exit(Supervisor(config, WORKERS).run())
 
 
 @contextmanager
@@ -403,8 +413,9 @@ def _markdown(rounds: list[list[Result]], notes: list[str], seconds: float) -> s
     lines = [
         "## Server", "",
         f"`parley serve --workers {WORKERS}` against a minimal FastAPI endpoint (`async def`, "
-        "answering `{\"ok\": true}`) served by the same uvicorn, with uvloop and httptools, and "
-        f"the same worker count (the ceiling), {CLIENTS} concurrent clients on loopback, one "
+        "answering `{\"ok\": true}`) served the same way: uvicorn with uvloop and httptools, the "
+        "same worker processes, their connections balanced alike (`parley.api.workers`) (the "
+        f"ceiling). {CLIENTS} concurrent clients on loopback, one "
         f"keep-alive connection each. {ROUNDS} rounds, each measuring the ceiling, then every "
         f"workload, {seconds:g} s a row after {seconds / 4:g} s on the same connections "
         "unmeasured (connections opened, caches filled). Submissions are statements signed "
