@@ -30,6 +30,13 @@ from parley.store import NegotiationRow, Store, StoredCheckpoint, Transaction
 
 Clock = Callable[[], datetime]
 RETRIES = 3
+CATCH_UP_IN_COMMIT = 16
+"""How many events a cached state may lack and still be brought up to date inside a write
+transaction. A state further behind (another process wrote that many since, or this one never saw
+the negotiation) is brought up to date before the transaction instead (``_catch_up``): checking
+hundreds of signatures again while holding the store's write lock stalled every writer in every
+process (seen in the server benchmark, whose clients reconnect to the other worker each round:
+a third of the round's submissions were lost to it)."""
 
 
 @runtime_checkable
@@ -163,20 +170,28 @@ class Services:
         event = moves.convene(charter, key, author, self.now())
         return self.submit(event)
 
-    def submit(self, event: SignedEvent) -> Receipt:
+    def submit(self, event: SignedEvent, within: int | None = CATCH_UP_IN_COMMIT) -> Receipt:
         """Check a signed event against the rules and store it with its log leaf, atomically."""
         pending: dict[str, protocol.State] = {}
-        with self.store.transaction() as tx:
-            receipt = self._submit_in(tx, event, pending)
+        try:
+            with self.store.transaction() as tx:
+                receipt = self._submit_in(tx, event, pending, within)
+        except _Behind:
+            self._catch_up([event.envelope.negotiation])
+            return self.submit(event, within=None)
         self._states.update(pending)
         return receipt
 
-    def submit_batch(self, events: Sequence[SignedEvent]) -> list[Receipt | ParleyError]:
+    def submit_batch(
+        self, events: Sequence[SignedEvent], within: int | None = CATCH_UP_IN_COMMIT
+    ) -> list[Receipt | ParleyError]:
         """Group commit: check and store many events in one transaction (one durable commit).
 
         Each event is judged on its own: a refused event is returned as its error and nothing of
         it is stored, while the others are. If another writer moved first (a conflict inside the
-        transaction), the events are submitted one by one instead.
+        transaction), the events are submitted one by one instead. A cached state found more
+        than ``within`` events behind is brought up to date outside the transaction, and the
+        batch is tried again (``CATCH_UP_IN_COMMIT``).
         """
         results: list[Receipt | ParleyError] = []
         pending: dict[str, protocol.State] = {}
@@ -186,17 +201,28 @@ class Services:
                 tx.prefetch({event.envelope.negotiation for event in events})
                 # Judged first, stored after: on PostgreSQL the first append takes the log lock,
                 # held to the commit, so it is not held while the rules are applied.
-                judged = [self._judged(tx, event, pending, foreseen) for event in events]
+                judged = [self._judged(tx, event, pending, foreseen, within) for event in events]
                 for event, outcome in zip(events, judged, strict=True):
                     results.append(
                         outcome
                         if isinstance(outcome, ParleyError)
                         else self._store(tx, event, outcome, pending)
                     )
+        except _Behind:
+            self._catch_up([event.envelope.negotiation for event in events])
+            return self.submit_batch(events, within=None)
         except ConflictError:
             return [self._attempt(event) for event in events]
         self._states.update(pending)
         return results
+
+    def _catch_up(self, negotiations: Sequence[str]) -> None:
+        """Bring the cached states of ``negotiations`` up to date, outside any write transaction."""
+        with self.reading() as tx:
+            tx.prefetch(set(negotiations))
+            for nid in dict.fromkeys(negotiations):
+                if tx.negotiation(nid) is not None:
+                    self._load(tx, nid)
 
     def _foresee(self, events: Sequence[SignedEvent]) -> dict[str, Foreseen]:
         """Apply the events to the states last seen, before the transaction takes the log lock.
@@ -232,11 +258,12 @@ class Services:
         event: SignedEvent,
         pending: dict[str, protocol.State],
         foreseen: Mapping[str, Foreseen],
+        within: int | None,
     ) -> protocol.State | ParleyError:
         """The state after ``event`` (the next events of its negotiation build on it), or the
         reason the rules refuse it."""
         try:
-            state = self._next_state(tx, event, pending, foreseen)
+            state = self._next_state(tx, event, pending, within, foreseen)
         except ConflictError:
             raise
         except ParleyError as exc:
@@ -245,21 +272,26 @@ class Services:
         return state
 
     def _submit_in(
-        self, tx: Transaction, event: SignedEvent, pending: dict[str, protocol.State]
+        self,
+        tx: Transaction,
+        event: SignedEvent,
+        pending: dict[str, protocol.State],
+        within: int | None,
     ) -> Receipt:
-        return self._store(tx, event, self._next_state(tx, event, pending), pending)
+        return self._store(tx, event, self._next_state(tx, event, pending, within), pending)
 
     def _next_state(
         self,
         tx: Transaction,
         event: SignedEvent,
         pending: dict[str, protocol.State],
+        within: int | None,
         foreseen: Mapping[str, Foreseen] = MappingProxyType({}),
     ) -> protocol.State:
         env = event.envelope
         if env.type is EventType.CHARTER:
             return protocol.start(event)
-        prior = pending.get(env.negotiation) or self._load(tx, env.negotiation)
+        prior = pending.get(env.negotiation) or self._load(tx, env.negotiation, within)
         known = foreseen.get(event.hash)
         if known is not None and known.prior is prior:
             if isinstance(known.outcome, ParleyError):
@@ -359,13 +391,18 @@ class Services:
 
     # --- internals -------------------------------------------------------------------------------
 
-    def _load(self, tx: Transaction, nid: str) -> protocol.State:
+    def _load(self, tx: Transaction, nid: str, within: int | None = None) -> protocol.State:
+        """The negotiation's state: the cached one brought up to date; raise ``_Behind`` if
+        that means checking more than ``within`` events."""
         row = tx.negotiation(nid)
         if row is None:
             raise NotFoundError(f"no negotiation {nid[:12]}…")
         cached = self._states.get(nid)
         if cached is not None and cached.seq == row.seq and cached.head == row.head:
             return cached
+        known = 0 if cached is None or cached.seq > row.seq else cached.seq
+        if within is not None and row.seq - known > within:
+            raise _Behind(nid)
         if cached is None or cached.seq > row.seq:
             state = protocol.fold(s.event for s in tx.events(nid))
         else:
@@ -402,6 +439,11 @@ def retried(attempt: Callable[[], Receipt]) -> Receipt:
             if not remaining:
                 raise
     raise ConflictError("unreachable")  # pragma: no cover
+
+
+class _Behind(Exception):
+    """A cached state too far behind to be brought up to date in a write transaction (see
+    ``CATCH_UP_IN_COMMIT``); not a ParleyError: it never reaches a caller."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from parley import services as svc
-from parley.core import bundle, moves
+from parley.core import bundle, moves, protocol
 from parley.core import text as text_model
 from parley.core.bundle import Verdict
 from parley.core.charter import PenRule
 from parley.core.event import EventType as T
 from parley.errors import ConflictError, NotFoundError, ProtocolError, SignatureError
-from parley.store import MemoryStore
+from parley.store import MemoryStore, StoredEvent, Transaction
 from tests.negotiation import LOG_KEY, WITNESS_KEYS, clean_text, key_for, make_charter
 
 
@@ -146,3 +148,49 @@ def test_a_move_is_made_again_while_someone_else_moved_first() -> None:
     with pytest.raises(ConflictError):
         svc.retried(lambda: conflicting_until(svc.RETRIES + 1))
     assert len(calls) == svc.RETRIES
+
+
+class _Watched(MemoryStore):
+    """A store with snapshots for reads that notes the most events any write transaction (not a
+    snapshot) read back."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.most_in_a_write = 0
+
+    def snapshot(self) -> AbstractContextManager[Transaction]:
+        return super().transaction()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        with super().transaction() as tx:
+            events = tx.events
+
+            def counted(negotiation: str, since: int = 0) -> list[StoredEvent]:
+                found = events(negotiation, since)
+                self.most_in_a_write = max(self.most_in_a_write, len(found))
+                return found
+
+            tx.events = counted  # type: ignore[method-assign]
+            yield tx
+
+
+@pytest.mark.parametrize("batched", [True, False])
+def test_a_state_far_behind_is_brought_up_to_date_outside_the_write(batched: bool) -> None:
+    """Another process wrote many events since this one last saw the negotiation: checking
+    them again must not hold the store's write lock (every writer would wait)."""
+    from tests.negotiation import Table
+
+    store = _Watched()
+    mine, theirs = svc.Services(store), svc.Services(store)
+    table = Table(charter=make_charter(PenRule.MEDIATOR, nonce="far-behind-01")).open()
+    for event in table.events:
+        mine.submit(event)
+    for n in range(svc.CATCH_UP_IN_COMMIT + 5):
+        theirs.submit(table.play("PK", T.STATEMENT, moves.statement(f"elsewhere {n}")))
+    store.most_in_a_write = 0
+    event = table.play("AF", T.STATEMENT, moves.statement("on top of them all"))
+    receipt = mine.submit_batch([event])[0] if batched else mine.submit(event)
+    assert isinstance(receipt, svc.Receipt)
+    assert receipt.state == protocol.fold(table.events)
+    assert store.most_in_a_write <= svc.CATCH_UP_IN_COMMIT
