@@ -62,6 +62,10 @@ POSTGRES_URL = os.environ.get(
     "PARLEY_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 SERVE = "from parley.cli.main import main; main()"
+CLIENT_RATE = 150
+"""Submissions a client can make per second, at most (7,500 a second for 50 clients): each
+client signs this many a second of every round beforehand, so that no chain runs out before the
+end of the rounds (when one did, its round was reported low, the missing client not counted)."""
 
 
 def ceiling_app() -> FastAPI:
@@ -251,6 +255,8 @@ class Result:
     seconds: float
     latencies: list[float]
     errors: int
+    ran_out: int = 0
+    """Clients whose requests ran out before the measured window ended."""
 
     @property
     def rate(self) -> float:
@@ -296,6 +302,7 @@ async def _client(
         while loop.time() < end:
             request = next(requests, None)
             if request is None:
+                out.ran_out += 1
                 break
             began, counted = time.perf_counter(), loop.time() >= start
             writer.write(request)
@@ -387,7 +394,7 @@ def _requests(prepared: Prepared) -> list[list[bytes]]:
 def run(quick: bool) -> str:
     """The ``## Server`` section: ``ROUNDS`` rounds, each the ceiling then every target."""
     seconds = 2.0 if quick else 8.0
-    chain = (150 if quick else 500) * ROUNDS
+    chain = int(CLIENT_RATE * seconds * 1.25) * ROUNDS
     notes: list[str] = []
     rounds: list[list[Result]] = []
     with tempfile.TemporaryDirectory(prefix="parley-bench-") as folder, ExitStack() as stack:
@@ -447,6 +454,9 @@ def _row(column: list[Result], ceilings: list[Result]) -> tuple[str, str | None]
     share, p50, p99 = _median(shares), pooled.percentile(0.5), pooled.percentile(0.99)
     line = (f"| {pooled.name} | {pooled.backend} | {_median([r.rate for r in column]):,.0f} | "
             f"{100 * share:.0f} % | {p50:.1f} | {p99:.1f} | {pooled.errors} |")  # fmt: skip
+    short = sum(1 for r in column if r.ran_out)
+    if short:
+        line += f" ⚠ clients ran out of requests in {short} round(s)"
     if not pooled.name.startswith("signed-event"):
         return line, None
     each = ", ".join(f"{100 * s:.0f} %" for s in shares)
