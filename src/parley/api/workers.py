@@ -229,7 +229,7 @@ def _work(config: uvicorn.Config, sock: socket.socket, path: Path, slots: int, s
         tally.set(slot, _ABSENT)
         tally.close()
     if not server.started:
-        sys.exit(STARTUP_FAILURE)  # every new try would fail the same way
+        sys.exit(STARTUP_FAILURE)  # the supervisor decides whether to try again
     sys.exit(1 if failed else 0)
 
 
