@@ -421,8 +421,8 @@ def _markdown(rounds: list[list[Result]], notes: list[str], seconds: float) -> s
         "## Server", "",
         f"`parley serve --workers {WORKERS}` against a minimal FastAPI endpoint (`async def`, "
         "answering `{\"ok\": true}`) served the same way: uvicorn with uvloop and httptools, the "
-        "same worker processes, their connections balanced alike (`parley.api.workers`) (the "
-        f"ceiling). {CLIENTS} concurrent clients on loopback, one "
+        "same worker processes, their connections balanced alike (`parley.api.workers`): the "
+        f"ceiling. {CLIENTS} concurrent clients on loopback, one "
         f"keep-alive connection each. {ROUNDS} rounds, each measuring the ceiling, then every "
         f"workload, {seconds:g} s a row after {seconds / 4:g} s on the same connections "
         "unmeasured (connections opened, caches filled). Submissions are statements signed "
@@ -436,16 +436,17 @@ def _markdown(rounds: list[list[Result]], notes: list[str], seconds: float) -> s
     ]  # fmt: skip
     verdicts: list[str] = []
     for column in zip(*rounds, strict=True):
-        line, verdict = _row(list(column), [r[0] for r in rounds])
+        line, said = _row(list(column), [r[0] for r in rounds])
         lines.append(line)
-        verdicts += [verdict] if verdict else []
+        verdicts += said
     lines.append("")
     lines += [f"- {note}" for note in verdicts + notes]
     return "\n".join(lines) + "\n"
 
 
-def _row(column: list[Result], ceilings: list[Result]) -> tuple[str, str | None]:
-    """One workload's line of the table over all rounds, and its verdict if it has a target."""
+def _row(column: list[Result], ceilings: list[Result]) -> tuple[str, list[str]]:
+    """One workload's line of the table over all rounds, and what to say of it: its verdict if
+    it has a target, and that its clients ran out of requests if they did."""
     pooled = Result(column[0].name, column[0].backend, 0, 0.0, [], 0)
     for result in column:
         pooled.latencies += result.latencies
@@ -455,15 +456,15 @@ def _row(column: list[Result], ceilings: list[Result]) -> tuple[str, str | None]
     line = (f"| {pooled.name} | {pooled.backend} | {_median([r.rate for r in column]):,.0f} | "
             f"{100 * share:.0f} % | {p50:.1f} | {p99:.1f} | {pooled.errors} |")  # fmt: skip
     short = sum(1 for r in column if r.ran_out)
-    if short:
-        line += f" ⚠ clients ran out of requests in {short} round(s)"
+    said = [f"{pooled.backend} {pooled.name}: clients ran out of requests in {short} round(s), "
+            "which are reported low."] if short else []  # fmt: skip
     if not pooled.name.startswith("signed-event"):
-        return line, None
+        return line, said
     each = ", ".join(f"{100 * s:.0f} %" for s in shares)
     verdict = (f"{pooled.backend}: submissions at {100 * share:.0f} % of the ceiling (rounds: "
                f"{each}; target ≥ 30 %: {'met' if share >= 0.30 else 'NOT met'}); p99 {p99:.0f} "
                f"ms (target < 100 ms: {'met' if p99 < 100 else 'NOT met'}).")  # fmt: skip
-    return line, verdict
+    return line, [verdict, *said]
 
 
 def _median(values: list[float]) -> float:

@@ -105,12 +105,13 @@ class Acceptor:
         self._starting: set[asyncio.Task[Any]] = set()
         self.loop.add_reader(sock.fileno(), self._ready)
 
-    def open_connections(self) -> int:
-        return len(self.server.server_state.connections) + len(self._starting)
+    def starting(self) -> int:
+        """Connections accepted whose protocol is not made yet."""
+        return len(self._starting)
 
     def close(self) -> None:
         """Accept no more: the server is stopping."""
-        with suppress(Exception):
+        with suppress(ValueError, OSError):  # the socket is closed already
             self.loop.remove_reader(self.sock.fileno())
         if self._timer is not None:
             self._timer.cancel()
@@ -123,7 +124,7 @@ class Acceptor:
     def _defer(self) -> bool:
         """Publish this worker's count; if a sibling has fewer, leave the socket to it for a
         moment, then take one connection anyway (if it is still waiting)."""
-        mine = self.open_connections()
+        mine = self.server.open_connections()
         self.server.publish(mine)
         if not defers(mine, self.server.siblings()):
             return False
@@ -186,7 +187,7 @@ class BalancedServer(uvicorn.Server):
     async def on_tick(self, counter: int) -> bool:
         """Every tick (0.1 s): keep the published count current as connections close, and stop
         if the supervisor is gone (killed: nobody would stop or replace this worker)."""
-        self.publish(sum(acceptor.open_connections() for acceptor in self.acceptors))
+        self.publish(self.open_connections())
         if os.getppid() != self.parent:
             self.should_exit = True
         return await super().on_tick(counter)
@@ -199,6 +200,10 @@ class BalancedServer(uvicorn.Server):
         )
         assert isinstance(made, asyncio.Protocol)
         return made
+
+    def open_connections(self) -> int:
+        """Connections this worker serves, or has accepted and is about to."""
+        return len(self.server_state.connections) + sum(a.starting() for a in self.acceptors)
 
     def publish(self, connections: int) -> None:
         self.tally.set(self.slot, connections)
