@@ -45,6 +45,7 @@ from fastapi import FastAPI
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from benchmarks import cpu_time
 from parley.api.login import login_payload
 from parley.api.workers import Supervisor
 from parley.core import moves
@@ -62,6 +63,7 @@ POSTGRES_URL = os.environ.get(
     "PARLEY_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 SERVE = "from parley.cli.main import main; main()"
+SERVER_PART = "server"
 CLIENT_RATE = 150
 """Submissions a client can make per second, at most (7,500 a second for 50 clients): each
 client signs this many a second of every round beforehand, so that no chain runs out before the
@@ -88,9 +90,17 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Server:
+    """A server under test: its URL, and the process group of it and its workers."""
+
+    url: str
+    group: int
+
+
 @contextmanager
-def _process(command: list[str], env: dict[str, str], port: int) -> Iterator[str]:
-    """Run a server until the block ends; its URL once it answers."""
+def _process(command: list[str], env: dict[str, str], port: int) -> Iterator[Server]:
+    """Run a server until the block ends; it once it answers."""
     url = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(
         command, env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.DEVNULL,
@@ -98,7 +108,7 @@ def _process(command: list[str], env: dict[str, str], port: int) -> Iterator[str
     )  # fmt: skip
     try:
         _wait(url, process)
-        yield url
+        yield Server(url, process.pid)
     finally:
         with suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
@@ -257,6 +267,8 @@ class Result:
     errors: int
     ran_out: int = 0
     """Clients whose requests ran out before the measured window ended."""
+    usage: cpu_time.Usage | None = None
+    """The CPU each request cost over the measured window (None where it cannot be read)."""
 
     @property
     def rate(self) -> float:
@@ -317,17 +329,29 @@ async def _client(
             await writer.wait_closed()
 
 
-def load(name: str, backend: str, url: str, streams: list[Iterator[bytes]], ok: int,
+def load(name: str, backend: str, server: Server, streams: list[Iterator[bytes]], ok: int,
          seconds: float, warmup: float) -> Result:  # fmt: skip
     """One connection per stream: ``warmup`` seconds unmeasured (connections opened, caches
-    filled, the server in its stride), then ``seconds`` measured, or until the streams run out."""
+    filled, the server in its stride), then ``seconds`` measured, or until the streams run out;
+    the machine's CPU time is sampled at both ends of the measured window."""
     result = Result(name, backend, 0, 0.0, [], 0)
+    groups = {SERVER_PART: server.group}
+
+    async def sampled(window: tuple[float, float]) -> tuple[Any, Any]:
+        loop = asyncio.get_running_loop()
+        await asyncio.sleep(window[0] - loop.time())
+        before = cpu_time.take(groups)
+        await asyncio.sleep(window[1] - loop.time())
+        return before, cpu_time.take(groups)
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
         window = (loop.time() + warmup, loop.time() + warmup + seconds)
-        await asyncio.gather(*(_client(url, s, ok, window, result) for s in streams))
+        samples, *_ = await asyncio.gather(
+            sampled(window), *(_client(server.url, s, ok, window, result) for s in streams)
+        )
         result.seconds = min(seconds, loop.time() - window[0])
+        result.usage = cpu_time.between(*samples, result.completed)
 
     asyncio.run(main())
     return result
@@ -338,20 +362,21 @@ def _forever(request: bytes) -> Iterator[bytes]:
         yield request
 
 
-def reads(prepared: Prepared, backend: str, seconds: float) -> Result:
+def reads(server: Server, prepared: Prepared, backend: str, seconds: float) -> Result:
     host = prepared.url.removeprefix("http://")
     streams = [
         _forever(_request("GET", f"/api/negotiations/{nid}", host, prepared.token))
         for nid in prepared.negotiations
     ]
     name = "reads (negotiation state)"
-    return load(name, backend, prepared.url, streams, 200, seconds, seconds / 4)
+    return load(name, backend, server, streams, 200, seconds, seconds / 4)
 
 
-def ceiling(url: str, seconds: float) -> Result:
-    host = url.removeprefix("http://")
+def ceiling(server: Server, seconds: float) -> Result:
+    host = server.url.removeprefix("http://")
     streams = [_forever(_request("GET", "/ping", host, None)) for _ in range(CLIENTS)]
-    return load("minimal FastAPI endpoint (ceiling)", "-", url, streams, 200, seconds, seconds / 4)
+    name = "minimal FastAPI endpoint (ceiling)"
+    return load(name, "-", server, streams, 200, seconds, seconds / 4)
 
 
 @dataclass
@@ -359,23 +384,24 @@ class Target:
     """A ``parley serve`` under test: its negotiations and what is left of its clients' chains."""
 
     backend: str
+    server: Server
     prepared: Prepared
     streams: list[Iterator[bytes]]
 
     def round(self, seconds: float) -> list[Result]:
         """Submissions (the chains go on where the last round stopped), then reads."""
-        name, url = "signed-event submissions", self.prepared.url
-        sent = load(name, self.backend, url, self.streams, 201, seconds, seconds / 4)
-        return [sent, reads(self.prepared, self.backend, seconds)]
+        name = "signed-event submissions"
+        sent = load(name, self.backend, self.server, self.streams, 201, seconds, seconds / 4)
+        return [sent, reads(self.server, self.prepared, self.backend, seconds)]
 
 
 def target(stack: ExitStack, backend: str, database_url: str, home: Path, chain: int) -> Target:
     """Start ``parley serve`` on a database (stopped with ``stack``) and prepare its clients."""
-    url = stack.enter_context(parley_server(home, database_url))
-    prepared = prepare(url, CLIENTS, chain)
+    server = stack.enter_context(parley_server(home, database_url))
+    prepared = prepare(server.url, CLIENTS, chain)
     streams = [iter(requests) for requests in _requests(prepared)]
     prepared.chains.clear()  # the requests are made: the signed events are no longer needed
-    return Target(backend, prepared, streams)
+    return Target(backend, server, prepared, streams)
 
 
 def _requests(prepared: Prepared) -> list[list[bytes]]:
@@ -399,7 +425,7 @@ def run(quick: bool) -> str:
     rounds: list[list[Result]] = []
     with tempfile.TemporaryDirectory(prefix="parley-bench-") as folder, ExitStack() as stack:
         root = Path(folder)
-        ceiling_url = stack.enter_context(ceiling_server())
+        ceiling_at = stack.enter_context(ceiling_server())
         sqlite = f"sqlite:///{root / 'parley.db'}"
         targets = [target(stack, "SQLite", sqlite, root / "sqlite-home", chain)]
         postgres = stack.enter_context(postgres_database())
@@ -412,7 +438,7 @@ def run(quick: bool) -> str:
         gc.freeze()  # the load generator's own collections must not pause its clients
         for _ in range(ROUNDS):
             measured = [r for t in targets for r in t.round(seconds)]
-            rounds.append([ceiling(ceiling_url, seconds), *measured])
+            rounds.append([ceiling(ceiling_at, seconds), *measured])
     return _markdown(rounds, notes, seconds)
 
 
@@ -441,7 +467,56 @@ def _markdown(rounds: list[list[Result]], notes: list[str], seconds: float) -> s
         verdicts += said
     lines.append("")
     lines += [f"- {note}" for note in verdicts + notes]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _cpu_table(rounds)) + "\n"
+
+
+def _cpu_table(rounds: list[list[Result]]) -> list[str]:
+    """Where the CPU went, per request (medians of the rounds); nothing where it was not read."""
+    columns = [list(column) for column in zip(*rounds, strict=True)]
+    if any(r.usage is None for column in columns for r in column):
+        return []
+    lines = [
+        "", "CPU time per request over the measured windows, in microseconds (the median "
+        "round's): the whole machine's busy time (all cores) divided by the requests answered, "
+        "and the part of it used by the load generator, by the server's processes (its workers: "
+        "event loops and threads) and by PostgreSQL; idle is the share of the machine's time "
+        "no process used. The ceiling's request is the HTTP work every request pays; what a "
+        "workload costs beyond it is its own.", "",
+        "| workload | store | machine µs | load generator µs | server µs | database µs | idle |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]  # fmt: skip
+    for column in columns:
+        usages = [r.usage for r in column if r.usage is not None]
+        part = {name: _median([u.parts[name] for u in usages]) for name in usages[0].parts}
+        lines.append(
+            f"| {column[0].name} | {column[0].backend} | "
+            f"{_median([u.per_request for u in usages]):.0f} | {part[cpu_time.LOAD]:.0f} | "
+            f"{part[SERVER_PART]:.0f} | {part[cpu_time.DATABASE]:.0f} | "
+            f"{100 * _median([u.idle for u in usages]):.0f} % |"
+        )
+    return [*lines, "", *_budget(columns)]
+
+
+def _budget(columns: list[list[Result]]) -> list[str]:
+    """What a submission may cost to reach the target, against what it cost: the machine's time
+    per request, idle included (busy time / (1 - idle)), whose ratio to the ceiling's is the
+    share of the ceiling's rate."""
+
+    def occupied(column: list[Result]) -> float:
+        return _median([r.usage.per_request / (1 - r.usage.idle) for r in column if r.usage])
+
+    allowed = occupied(columns[0]) / 0.30
+    said = [f"- At 30 % of the ceiling a submission may occupy the machine (all cores, idle "
+            f"included) {allowed:.0f} µs, 3.3 times the ceiling's request "
+            f"({occupied(columns[0]):.0f} µs)."]  # fmt: skip
+    for column in columns[1:]:
+        if column[0].name.startswith("signed-event"):
+            usage = [r.usage for r in column if r.usage]
+            busy = _median([u.per_request for u in usage])
+            idle = _median([u.idle for u in usage])
+            said.append(f"- {column[0].backend} submissions occupied it {occupied(column):.0f} "
+                        f"µs: {busy:.0f} µs busy, {100 * idle:.0f} % idle.")  # fmt: skip
+    return said
 
 
 def _row(column: list[Result], ceilings: list[Result]) -> tuple[str, list[str]]:
