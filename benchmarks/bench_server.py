@@ -16,6 +16,11 @@ opened, caches filled), then is measured in its stride; the ceiling and the work
 measured in turn, ``ROUNDS`` times, and each ratio is taken within a round. Targets: submissions
 at least 30 % of the ceiling's requests per second, p99 under 100 ms. Runs are bounded in time
 (seconds each) and in requests (the signed chains), and stop by themselves.
+
+Where the time went is measured too (``cpu_time``): the CPU each request cost the machine, the
+server, PostgreSQL and the load generator over each measured window, and the machine's idle
+share; a rate is the machine's time divided by what a request occupies of it, so these explain
+each ratio.
 """
 
 from __future__ import annotations
@@ -90,6 +95,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+Sampled = cpu_time.Sample | None
+
+
 @dataclass(frozen=True)
 class Server:
     """A server under test: its URL, and the process group of it and its workers."""
@@ -100,7 +108,7 @@ class Server:
 
 @contextmanager
 def _process(command: list[str], env: dict[str, str], port: int) -> Iterator[Server]:
-    """Run a server until the block ends; it once it answers."""
+    """Run a server until the block ends; yield it once it answers."""
     url = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(
         command, env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.DEVNULL,
@@ -337,7 +345,7 @@ def load(name: str, backend: str, server: Server, streams: list[Iterator[bytes]]
     result = Result(name, backend, 0, 0.0, [], 0)
     groups = {SERVER_PART: server.group}
 
-    async def sampled(window: tuple[float, float]) -> tuple[Any, Any]:
+    async def sampled(window: tuple[float, float]) -> tuple[Sampled, Sampled]:
         loop = asyncio.get_running_loop()
         await asyncio.sleep(window[0] - loop.time())
         before = cpu_time.take(groups)
