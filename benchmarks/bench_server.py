@@ -69,6 +69,10 @@ POSTGRES_URL = os.environ.get(
 )
 SERVE = "from parley.cli.main import main; main()"
 SERVER_PART = "server"
+SUBMISSIONS = "signed-event submissions"
+TARGET_SHARE = 0.30
+"""Submissions per second, as a share of the ceiling's requests per second (the target)."""
+TARGET_P99_MS = 100
 CLIENT_RATE = 150
 """Submissions a client can make per second, at most (7,500 a second for 50 clients): each
 client signs this many a second of every round beforehand, so that no chain runs out before the
@@ -398,8 +402,7 @@ class Target:
 
     def round(self, seconds: float) -> list[Result]:
         """Submissions (the chains go on where the last round stopped), then reads."""
-        name = "signed-event submissions"
-        sent = load(name, self.backend, self.server, self.streams, 201, seconds, seconds / 4)
+        sent = load(SUBMISSIONS, self.backend, self.server, self.streams, 201, seconds, seconds / 4)
         return [sent, reads(self.server, self.prepared, self.backend, seconds)]
 
 
@@ -513,12 +516,12 @@ def _budget(columns: list[list[Result]]) -> list[str]:
     def occupied(column: list[Result]) -> float:
         return _median([r.usage.per_request / (1 - r.usage.idle) for r in column if r.usage])
 
-    allowed = occupied(columns[0]) / 0.30
-    said = [f"- At 30 % of the ceiling a submission may occupy the machine (all cores, idle "
-            f"included) {allowed:.0f} µs, 3.3 times the ceiling's request "
-            f"({occupied(columns[0]):.0f} µs)."]  # fmt: skip
+    allowed = occupied(columns[0]) / TARGET_SHARE
+    said = [f"- At {100 * TARGET_SHARE:.0f} % of the ceiling a submission may occupy the machine "
+            f"(all cores, idle included) {allowed:.0f} µs, {1 / TARGET_SHARE:.1f} times the "
+            f"ceiling's request ({occupied(columns[0]):.0f} µs)."]  # fmt: skip
     for column in columns[1:]:
-        if column[0].name.startswith("signed-event"):
+        if column[0].name == SUBMISSIONS:
             usage = [r.usage for r in column if r.usage]
             busy = _median([u.per_request for u in usage])
             idle = _median([u.idle for u in usage])
@@ -541,12 +544,13 @@ def _row(column: list[Result], ceilings: list[Result]) -> tuple[str, list[str]]:
     short = sum(1 for r in column if r.ran_out)
     said = [f"{pooled.backend} {pooled.name}: clients ran out of requests in {short} round(s), "
             "which are reported low."] if short else []  # fmt: skip
-    if not pooled.name.startswith("signed-event"):
+    if pooled.name != SUBMISSIONS:
         return line, said
     each = ", ".join(f"{100 * s:.0f} %" for s in shares)
     verdict = (f"{pooled.backend}: submissions at {100 * share:.0f} % of the ceiling (rounds: "
-               f"{each}; target ≥ 30 %: {'met' if share >= 0.30 else 'NOT met'}); p99 {p99:.0f} "
-               f"ms (target < 100 ms: {'met' if p99 < 100 else 'NOT met'}).")  # fmt: skip
+               f"{each}; target ≥ {100 * TARGET_SHARE:.0f} %: "
+               f"{'met' if share >= TARGET_SHARE else 'NOT met'}); p99 {p99:.0f} ms (target < "
+               f"{TARGET_P99_MS} ms: {'met' if p99 < TARGET_P99_MS else 'NOT met'}).")  # fmt: skip
     return line, [verdict, *said]
 
 

@@ -212,6 +212,11 @@ class WriterQueue:
             os.close(fd)  # closing releases the flock
 
 
+def held(writers: WriterQueue | None) -> AbstractContextManager[None]:
+    """The writer queue's lock, held around a block; nothing to hold without a queue."""
+    return nullcontext() if writers is None else writers.hold()
+
+
 def writer_queue(engine: Engine) -> WriterQueue | None:
     """The writer queue of a SQLite file engine; None for PostgreSQL (it queues on row locks)."""
     if engine.url.get_backend_name() != "sqlite" or not engine.url.database:
@@ -347,7 +352,7 @@ class SqlStore:
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """Begin (on SQLite: BEGIN IMMEDIATE); commit if the block ends normally, else roll back."""
-        with self._queued(), translated("the database transaction"):
+        with held(self._writers), translated("the database transaction"):
             with self.engine.begin() as conn:
                 tx = SqlTransaction(conn, self._committed)
                 yield tx
@@ -361,9 +366,6 @@ class SqlStore:
             connection.execution_options(**{READ_ONLY: True})
             with connection.begin():
                 yield SqlTransaction(connection, self._committed)
-
-    def _queued(self) -> AbstractContextManager[None]:
-        return nullcontext() if self._writers is None else self._writers.hold()
 
     def close(self) -> None:
         """Close every pooled connection."""

@@ -13,7 +13,6 @@ file together).
 from __future__ import annotations
 
 import functools
-from contextlib import nullcontext
 from pathlib import Path
 
 from alembic import command
@@ -24,7 +23,7 @@ from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, text
 
 from parley.errors import StorageError
-from parley.storage.sql import translated, writer_queue
+from parley.storage.sql import held, translated, writer_queue
 
 HERE = Path(__file__).resolve().parent
 ADVISORY_LOCK = 0x7061726C6579
@@ -62,9 +61,8 @@ def _current(connection: Connection) -> str | None:
 def upgrade(engine: Engine) -> str:
     """Bring the schema to ``head()`` (nothing to do if it is there already); the revision."""
     target = head()
-    writers = writer_queue(engine)
     with (
-        writers.hold() if writers is not None else nullcontext(),
+        held(writer_queue(engine)),
         translated("upgrading the database schema"),
         engine.begin() as connection,
     ):
