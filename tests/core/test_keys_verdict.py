@@ -21,8 +21,7 @@ from nacl.exceptions import BadSignatureError
 
 from parley.core import keys
 
-L = 2**252 + 27742317777372353535851937790883648493
-"""The order of the Ed25519 base point."""
+L = keys.GROUP_ORDER
 
 ORDER_8 = bytes.fromhex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05")
 """A point of order 8 (its multiples are the curve's whole small-order subgroup)."""
@@ -133,6 +132,16 @@ def test_a_scalar_at_or_above_the_order_is_refused_by_both() -> None:
             forged = signature[:32] + _scalar(bad)
             assert openssl(signer.public().key, message, forged) is False
             assert parley(signer.public().key, message, forged) is False
+
+
+def test_a_lenient_libsodium_is_not_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    signer = keys.SigningKey.from_seed("PK", bytes(range(32)))
+    assert keys.LIBSODIUM_FIRST  # the libsodium PyNaCl ships is strict
+    monkeypatch.setattr(keys, "crypto_sign_open", lambda signed, public: signed[64:])
+    assert not keys._libsodium_is_strict()
+    monkeypatch.setattr(keys, "LIBSODIUM_FIRST", False)
+    assert parley(signer.public().key, b"Article 4", bytes(64)) is False
+    assert parley(signer.public().key, b"Article 4", signer.sign(b"Article 4")) is True
 
 
 def test_a_good_signature_does_not_need_openssl(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -41,6 +41,9 @@ COSIGNATURE_V1 = 0x04
 """Signature type of a timestamped Ed25519 cosignature (c2sp.org/tlog-cosignature)."""
 KNOWN_TYPES = (ED25519, COSIGNATURE_V1)
 
+GROUP_ORDER = 2**252 + 27742317777372353535851937790883648493
+"""The order of the Ed25519 base point: a signature's scalar S must be below it."""
+
 KEY_FILE_FORMAT = "parley/key/v1"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 
@@ -68,7 +71,8 @@ def _libsodium_accepts(public: bytes, message: bytes, signature: bytes) -> bool:
     It is stricter than OpenSSL's and otherwise the same equation (cofactorless, over the same
     bytes): it also refuses small-order and non-canonical keys and R points. So whatever it
     accepts OpenSSL accepts too, and whatever it refuses is left to OpenSSL
-    (``PublicKey.verify``): the verdict is always OpenSSL's. ``tests/core/test_keys_verdict``
+    (``PublicKey.verify``): the verdict is always OpenSSL's (``LIBSODIUM_FIRST`` first makes sure
+    this libsodium is the strict kind). ``tests/core/test_keys_verdict``
     holds the two to that on the edge cases where Ed25519 implementations are known to differ.
     """
     if len(public) != 32 or len(signature) != 64:
@@ -78,6 +82,26 @@ def _libsodium_accepts(public: bytes, message: bytes, signature: bytes) -> bool:
     except BadSignatureError:
         return False
     return True
+
+
+def _libsodium_is_strict() -> bool:
+    """Whether this libsodium refuses what OpenSSL refuses where libsodium builds are known to
+    differ: a scalar S above the group order (a build with ``ED25519_COMPAT`` checks only its top
+    bits) and a small-order key (libsodium before 1.0.16 took it). If not, ``PublicKey.verify``
+    asks OpenSSL alone, however PyNaCl was built."""
+    signer = Ed25519PrivateKey.from_private_bytes(bytes(32))
+    public = signer.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    signature = signer.sign(b"")
+    above = (int.from_bytes(signature[32:], "little") + GROUP_ORDER).to_bytes(32, "little")
+    identity = (1).to_bytes(32, "little")
+    return not (
+        _libsodium_accepts(public, b"", signature[:32] + above)
+        or _libsodium_accepts(identity, b"", identity + bytes(32))
+    )
+
+
+LIBSODIUM_FIRST = _libsodium_is_strict()
+"""Whether ``PublicKey.verify`` may take libsodium's yes without asking OpenSSL."""
 
 
 def key_id(name: str, key_type: int, public: bytes) -> bytes:
@@ -110,7 +134,7 @@ class PublicKey:
 
     def verify(self, message: bytes, signature: bytes) -> None:
         """Raise SignatureError unless ``signature`` is this key's signature on ``message``."""
-        if _libsodium_accepts(self.key, message, signature):
+        if LIBSODIUM_FIRST and _libsodium_accepts(self.key, message, signature):
             return
         try:
             _ed25519(self.key).verify(signature, message)
