@@ -13,7 +13,7 @@ import hashlib
 
 import pytest
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from hypothesis import given
 from hypothesis import strategies as st
 from nacl import bindings as sodium
@@ -139,6 +139,9 @@ def test_a_lenient_libsodium_is_not_asked(monkeypatch: pytest.MonkeyPatch) -> No
     assert keys.LIBSODIUM_FIRST  # the libsodium PyNaCl ships is strict
     monkeypatch.setattr(keys, "crypto_sign_open", lambda signed, public: signed[64:])
     assert not keys._libsodium_is_strict()
+    # The guard's S + L has its top three bits clear: a build checking only those would take it.
+    s = int.from_bytes(Ed25519PrivateKey.from_private_bytes(bytes(32)).sign(b"")[32:], "little")
+    assert s + L < 2**253
     monkeypatch.setattr(keys, "LIBSODIUM_FIRST", False)
     assert parley(signer.public().key, b"Article 4", bytes(64)) is False
     assert parley(signer.public().key, b"Article 4", signer.sign(b"Article 4")) is True

@@ -87,8 +87,8 @@ def _libsodium_accepts(public: bytes, message: bytes, signature: bytes) -> bool:
 def _libsodium_is_strict() -> bool:
     """Whether this libsodium refuses what OpenSSL refuses where libsodium builds are known to
     differ: a scalar S above the group order (a build with ``ED25519_COMPAT`` checks only its top
-    bits) and a small-order key (libsodium before 1.0.16 took it). If not, ``PublicKey.verify``
-    asks OpenSSL alone, however PyNaCl was built."""
+    three bits, which are clear in this S + L) and a small-order key (libsodium before 1.0.16 took
+    it). If not, ``PublicKey.verify`` asks OpenSSL alone, however PyNaCl was built."""
     signer = Ed25519PrivateKey.from_private_bytes(bytes(32))
     public = signer.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     signature = signer.sign(b"")
