@@ -2,9 +2,9 @@
 
 Opening a note is strict parsing plus one Ed25519 verification per known signature, so the floor
 is a raw Ed25519 verify of the same bytes with a preloaded key: libsodium's (PyNaCl), the check
-Parley's rests on (``keys.PublicKey.verify``); OpenSSL's (``cryptography``) is shown beside it. A
-checkpoint with a log signature and two witness cosignatures needs three verifications; its ratio
-is given against one raw verify and against three.
+Parley's own rests on (``keys.PublicKey.verify``); OpenSSL's (``cryptography``) is shown beside
+it. A checkpoint with a log signature and two witness cosignatures needs three verifications; its
+ratio is given against one raw verify and against three.
 """
 
 from __future__ import annotations
