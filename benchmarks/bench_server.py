@@ -73,6 +73,10 @@ SUBMISSIONS = "signed-event submissions"
 TARGET_SHARE = 0.30
 """Submissions per second, as a share of the ceiling's requests per second (the target)."""
 TARGET_P99_MS = 100
+DECISION = (
+    "- Where a submission's time goes, what was tried, and how this ratio moves from one machine "
+    "to another: [decisions/0009](decisions/0009-submission-throughput.md)."
+)
 CLIENT_RATE = 150
 """Submissions a client can make per second, at most (7,500 a second for 50 clients): each
 client signs this many a second of every round beforehand, so that no chain runs out before the
@@ -527,7 +531,7 @@ def _budget(columns: list[list[Result]]) -> list[str]:
             idle = _median([u.idle for u in usage])
             said.append(f"- {column[0].backend} submissions occupied it {occupied(column):.0f} "
                         f"µs: {busy:.0f} µs busy, {100 * idle:.0f} % idle.")  # fmt: skip
-    return said
+    return [*said, DECISION]
 
 
 def _row(column: list[Result], ceilings: list[Result]) -> tuple[str, list[str]]:
