@@ -9,24 +9,21 @@ the services.
 from __future__ import annotations
 
 import json
-import secrets
-import tomllib
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import click
 
+from parley.cli.charter_file import EXAMPLE, read_charter
 from parley.cli.errors import reported
 from parley.cli.files import read_text
 from parley.cli.home import Home
-from parley.core import charter as charters
 from parley.core import integration, moves, textformat
 from parley.core import text as text_model
-from parley.core.charter import Charter, Participant, PenRule, Role
+from parley.core.charter import Role
 from parley.core.event import EventType
 from parley.core.integration import Return
-from parley.core.keys import key_file_vkey, parse_vkey
 from parley.core.protocol import Mode
 from parley.errors import InvalidInputError, NotFoundError
 from parley.services import Receipt
@@ -100,61 +97,30 @@ def negotiation_group() -> None:
     """Open and list negotiations."""
 
 
-@negotiation_group.command("open")
+EXAMPLE_HELP = "\n\n".join(f"\b\n{part}" for part in EXAMPLE.split("\n\n"))
+"""The example, kept as written (``\\b``: click does not rewrap a paragraph marked so)."""
+OPEN_HELP = f"""Convene a negotiation from a charter file (TOML), as a mediator named in it.
+
+Each participant needs a code and roles (party, mediator, witness, guarantor, observer). Where
+no keys are listed, its key is the public key of its key file in PARLEY_HOME/keys (made by
+`parley key new CODE`; `parley key show CODE` prints the vkey to list instead). For example:
+
+{EXAMPLE_HELP}"""
+
+
+@negotiation_group.command("open", help=OPEN_HELP)
 @click.argument("charter_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @actor_options
 @pass_home
 def negotiation_open(home: Home, charter_file: Path, code: str, key_file: Path | None) -> None:
-    """Convene a negotiation from a charter file (TOML), as a mediator named in it."""
     with reported():
-        charter = read_charter(charter_file, home)
+        setup = home.services().log_setup
+        log = setup.charter_log() if setup else None
+        charter = read_charter(charter_file, home.key_file, log)
         key = home.participant_key(code, key_file)
         receipt = home.services().open_negotiation(charter, key, code)
         click.echo(f"negotiation {receipt.state.negotiation} convened by {code}")
         click.echo("every participant now joins: parley join --as CODE")
-
-
-def read_charter(path: Path, home: Home) -> Charter:
-    """A charter from TOML: title, pen, and [[participant]] code, name, roles, keys."""
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InvalidInputError(f"{path}: not a readable TOML charter: {exc}") from exc
-    pen = str(doc.get("pen", "mediator"))
-    if pen not in PenRule._value2member_map_:
-        raise InvalidInputError(f"{path}: pen must be 'mediator' or 'alternating', found {pen!r}")
-    participants = tuple(_participant(p, home) for p in doc.get("participant", []))
-    setup = home.services().log_setup
-    charter = Charter(
-        title=str(doc.get("title", "")),
-        nonce=str(doc.get("nonce") or secrets.token_hex(16)),
-        participants=participants,
-        pen=PenRule(pen),
-        policy=charters.default_policy(participants),
-        log=setup.charter_log() if setup else None,
-    )
-    charters.check(charter)
-    return charter
-
-
-def _participant(obj: dict[str, Any], home: Home) -> Participant:
-    code = str(obj.get("code", ""))
-    text_model.check_code(code, "participant code")
-    names = list(obj.get("roles", []))
-    if not names or any(r not in Role._value2member_map_ for r in names):
-        raise InvalidInputError(f"{code}: roles must be some of {', '.join(r.value for r in Role)}")
-    vkeys = list(obj.get("keys") or [])
-    if not vkeys:
-        vkeys = [key_file_vkey(_read_key_file(home.key_file(code))).vkey()]
-    roles = tuple(Role(r) for r in names)
-    return Participant(code, str(obj.get("name", code)), roles, tuple(parse_vkey(v) for v in vkeys))
-
-
-def _read_key_file(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise NotFoundError(f"no keys listed and no key file {path}: run `parley key new`") from exc
 
 
 @negotiation_group.command("list")
