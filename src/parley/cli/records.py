@@ -91,9 +91,8 @@ def _print_status(state: State) -> None:
             for t in tasks if t.code == p.code
         )  # fmt: skip
         roles = ", ".join(r.value for r in p.roles)
-        table.add_row(
-            f"{p.code} {p.name}", roles, "yes" if p.code in state.joined else "no", todo or "—"
-        )
+        who = p.code if p.name == p.code else f"{p.code} {p.name}"
+        table.add_row(who, roles, "yes" if p.code in state.joined else "no", todo or "—")
     console.print(table)
 
 
