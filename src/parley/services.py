@@ -26,6 +26,7 @@ from parley.core.log import LocalWitness
 from parley.core.note import Note, parse_note
 from parley.core.witness import Cosigned
 from parley.errors import ConflictError, InvalidInputError, NotFoundError, ParleyError
+from parley.remote_witnesses import RemoteWitnesses
 from parley.store import NegotiationRow, Store, StoredCheckpoint, Transaction
 
 Clock = Callable[[], datetime]
@@ -69,6 +70,15 @@ class LogSetup:
     key: SigningKey
     witnesses: list[tuple[str, SigningKey]] = field(default_factory=list)
     """(witness name, cosignature key) for each local log witness."""
+    remote: RemoteWitnesses = field(default_factory=lambda: RemoteWitnesses(()))
+    """The log witnesses run by other organisations (``remote_witnesses``)."""
+
+    def __post_init__(self) -> None:
+        both = {name for name, _ in self.witnesses} & {w.name for w in self.remote.witnesses}
+        if both:
+            raise InvalidInputError(
+                f"log witness {', '.join(sorted(both))} is both local and remote: rename one"
+            )
 
     @property
     def origin(self) -> str:
@@ -76,12 +86,15 @@ class LogSetup:
         return self.key.name
 
     def witness_policy(self) -> str:
-        """A c2sp.org/tlog-policy naming this log and requiring every local log witness."""
+        """A c2sp.org/tlog-policy naming this log and requiring every log witness, local and
+        remote (a remote one with its submission URL)."""
         lines = [f"log {self.key.public().vkey()}"]
         lines += [f"witness {name} {key.public().vkey()}" for name, key in self.witnesses]
-        if self.witnesses:
-            names = " ".join(name for name, _ in self.witnesses)
-            lines += [f"group local-witnesses all {names}", "quorum local-witnesses"]
+        lines += [f"witness {w.name} {w.key.vkey()} {w.url}" for w in self.remote.witnesses]
+        names = [name for name, _ in self.witnesses] + [w.name for w in self.remote.witnesses]
+        group = "witnesses" if self.remote.witnesses else "local-witnesses"
+        if names:
+            lines += [f"group {group} all {' '.join(names)}", f"quorum {group}"]
         else:
             lines.append("quorum none")
         return "\n".join(lines) + "\n"
@@ -335,7 +348,9 @@ class Services:
     # --- the log ---------------------------------------------------------------------------------
 
     def publish(self) -> StoredCheckpoint | None:
-        """Sign a checkpoint of the whole log and collect the local log witnesses' cosignatures."""
+        """Sign a checkpoint of the whole log and collect the log witnesses' cosignatures: the
+        local ones in the transaction (their records are in this database), the remote ones
+        after it, over the network, so that no lock is held while they answer."""
         if self.log_setup is None:
             return None
         setup = self.log_setup
@@ -343,14 +358,39 @@ class Services:
         with self.store.transaction() as tx:
             size = tx.log_size()
             latest = tx.checkpoint()
-            if latest is not None and latest.size == size:
+            if latest is not None and latest.size == size and not self._remote_due(latest):
                 return latest
             note = sign_checkpoint(log.checkpoint(setup.origin, size, tx), setup.key)
             for name, key in setup.witnesses:
                 note = self._cosign(tx, name, key, note, now)
             stored = StoredCheckpoint(size, note.to_text())
-            tx.put_checkpoint(stored)
-            return stored
+            if not setup.remote.witnesses:
+                tx.put_checkpoint(stored)
+                return stored
+        note = setup.remote.cosign(note, lambda old: self._witness_request(note, old))
+        return self._keep(StoredCheckpoint(size, note.to_text()))
+
+    def _remote_due(self, latest: StoredCheckpoint) -> bool:
+        assert self.log_setup is not None
+        return self.log_setup.remote.due(parse_note(latest.note))
+
+    def _witness_request(self, note: Note, old_size: int) -> bytes:
+        """An add-checkpoint body for a remote witness at ``old_size`` (stored hashes never
+        change, so the proof is read in a snapshot of its own)."""
+        with self.reading() as tx:
+            return log.request_for(note, old_size, tx)
+
+    def _keep(self, checkpoint: StoredCheckpoint) -> StoredCheckpoint:
+        """Store ``checkpoint`` unless one as large with as many signatures is there already
+        (another process published meanwhile)."""
+        with self.store.transaction() as tx:
+            latest = tx.checkpoint()
+            if latest is not None and (latest.size, _signatures(latest)) >= (
+                checkpoint.size, _signatures(checkpoint)
+            ):  # fmt: skip
+                return latest
+            tx.put_checkpoint(checkpoint)
+            return checkpoint
 
     def _cosign(self, tx: Transaction, name: str, key: SigningKey, note: Note, now: int) -> Note:
         assert self.log_setup is not None
@@ -427,6 +467,10 @@ class Services:
         body = event.body
         if body is not None and isinstance(body.get("text"), dict) and "version" in body:
             tx.put_version(event.envelope.negotiation, body["version"], body["text"])
+
+
+def _signatures(checkpoint: StoredCheckpoint) -> int:
+    return len(parse_note(checkpoint.note).signatures)
 
 
 def retried(attempt: Callable[[], Receipt]) -> Receipt:

@@ -108,9 +108,10 @@ class Home:
         return key
 
     def log_setup(self) -> svc.LogSetup:
-        """The deployment's log key and local log witnesses, created on first use."""
+        """The deployment's log key (created on first use), local and remote log witnesses."""
         from parley import services as svc
         from parley.core import keys
+        from parley.remote_witnesses import RemoteWitnesses, read_remote_witnesses
 
         log_dir = self.path / "log"
         log_key_file = log_dir / "log.key"
@@ -122,7 +123,8 @@ class Home:
         witnesses = [
             (path.stem, load_key(path)) for path in sorted((log_dir / "witnesses").glob("*.key"))
         ]
-        return svc.LogSetup(log_key, witnesses)
+        remote = RemoteWitnesses(read_remote_witnesses(log_dir))
+        return svc.LogSetup(log_key, witnesses, remote)
 
     def add_witness(self, name: str) -> keys.SigningKey:
         """Create a local log witness with its own cosignature key."""

@@ -1,0 +1,147 @@
+"""Log witnesses run by other organisations: where they are, and asking them to cosign.
+
+The operator lists them in ``$PARLEY_HOME/log/remote-witnesses.policy``, one c2sp.org/tlog-policy
+witness line each, with the witness's submission URL::
+
+    witness un-witness un.example/witness+1a2b3c4d+BASE64 https://witness.un.example
+
+The log's witness policy (which charters carry) then requires them beside the local log witnesses.
+Each checkpoint the server publishes is sent to each of them with a consistency proof from the
+size that witness last cosigned (c2sp.org/tlog-witness ``POST <url>/add-checkpoint``); a witness
+that answers 409 says which size that is, and is asked once more. A cosignature is added only if
+it verifies under the key listed. A witness that is down or refuses is reported and left out: the
+checkpoint is stored without it, falls short of the policy's quorum (``parley verify`` says so),
+and is offered again at the next publish.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from parley.core.checkpoint import Checkpoint, parse_decimal
+from parley.core.cosignature import CosignatureVerifier
+from parley.core.note import Note, Signature
+from parley.core.tlogpolicy import PolicyWitness, parse_policy
+from parley.errors import InvalidInputError
+
+FILE_NAME = "remote-witnesses.policy"
+"""The file, in the log folder of PARLEY_HOME, that lists the remote witnesses."""
+TIMEOUT_SECONDS = 10.0
+RETRY_AFTER_SECONDS = 60.0
+"""A witness that failed is not asked again for this long (publishing must not wait on it)."""
+SIZE_CONTENT_TYPE = "text/x.tlog.size"
+log = logging.getLogger(__name__)
+
+Request = Callable[[int], bytes]
+"""The add-checkpoint body taking a witness from the given old size to the checkpoint."""
+
+
+def read_remote_witnesses(log_dir: Path) -> tuple[PolicyWitness, ...]:
+    """The remote witnesses listed in ``log_dir``; none when there is no file."""
+    path = log_dir / FILE_NAME
+    if not path.exists():
+        return ()
+    try:
+        text = path.read_text(encoding="utf-8")
+        return _witness_lines(text)
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read {path}: {exc.strerror}") from exc
+    except (InvalidInputError, UnicodeDecodeError) as exc:
+        error = exc if isinstance(exc, InvalidInputError) else InvalidInputError(str(exc))
+        raise error.with_source(str(path)) from exc
+
+
+def _witness_lines(text: str) -> tuple[PolicyWitness, ...]:
+    """Witness lines only (and comments), each with its URL: the quorum is not the file's to set."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        word = line.split(maxsplit=1)[0] if line.strip() else "#"
+        if not word.startswith("#") and word != "witness":
+            raise InvalidInputError(
+                f"only 'witness <name> <vkey> <url>' lines belong here, found {word!r}",
+                line=number,
+            )
+    witnesses = parse_policy(text + "\nquorum none\n").witnesses
+    for w in witnesses:
+        if not w.url or not w.url.startswith(("https://", "http://")):
+            raise InvalidInputError(f"witness {w.name}: expected its submission URL (https://…)")
+    return witnesses
+
+
+@dataclass
+class RemoteWitnesses:
+    """The remote witnesses of a log, and the size each was last seen to have cosigned."""
+
+    witnesses: tuple[PolicyWitness, ...]
+    transport: httpx.BaseTransport | None = None
+    """How requests are sent (tests pass a mock transport); the network when None."""
+    clock: Callable[[], float] = time.monotonic
+    _sizes: dict[str, int] = field(default_factory=dict)
+    _failed: dict[str, float] = field(default_factory=dict)
+    """When each witness last failed (``clock`` time)."""
+
+    def due(self, note: Note) -> bool:
+        """True when a witness that is not resting after a failure has not cosigned ``note``."""
+        return bool(self._missing(note))
+
+    def cosign(self, note: Note, request: Request) -> Note:
+        """``note`` with the cosignature of every due witness that gave a valid one."""
+        missing = self._missing(note)
+        if not missing:
+            return note
+        with httpx.Client(timeout=TIMEOUT_SECONDS, transport=self.transport) as http:
+            for witness in missing:
+                try:
+                    note = note.with_signatures([self._ask(http, witness, note, request)])
+                except (httpx.HTTPError, InvalidInputError) as exc:
+                    self._failed[witness.name] = self.clock()
+                    log.warning("log witness %s did not cosign: %s", witness.name, exc)
+                else:
+                    self._failed.pop(witness.name, None)
+        return note
+
+    def _missing(self, note: Note) -> list[PolicyWitness]:
+        signed = {(s.name, s.key_id) for s in note.signatures}
+        now = self.clock()
+        return [
+            w for w in self.witnesses
+            if (w.key.name, w.key.id) not in signed
+            and now - self._failed.get(w.name, -RETRY_AFTER_SECONDS) >= RETRY_AFTER_SECONDS
+        ]  # fmt: skip
+
+    def _ask(
+        self, http: httpx.Client, witness: PolicyWitness, note: Note, request: Request
+    ) -> Signature:
+        url = f"{(witness.url or '').rstrip('/')}/add-checkpoint"
+        answer = http.post(url, content=request(self._sizes.get(witness.name, 0)))
+        if answer.status_code == 409 and answer.headers.get("content-type") == SIZE_CONTENT_TYPE:
+            self._sizes[witness.name] = parse_decimal(answer.text.strip(), "the witness's size")
+            answer = http.post(url, content=request(self._sizes[witness.name]))
+        if answer.status_code != 200:
+            raise InvalidInputError(f"{url} answered {answer.status_code}: {answer.text.strip()}")
+        signature = _cosignature(witness, note, answer.text)
+        self._sizes[witness.name] = _size(note)
+        return signature
+
+
+def _cosignature(witness: PolicyWitness, note: Note, body: str) -> Signature:
+    """The line of the answer that is ``witness``'s valid cosignature of ``note``."""
+    verifier = CosignatureVerifier.of(witness.key)
+    for line in body.splitlines():
+        if not line:
+            continue
+        signature = Signature.from_line(line)
+        if (signature.name, signature.key_id) == (verifier.name, verifier.key_id) and (
+            verifier.verify(note.text.encode(), signature.blob)
+        ):
+            return signature
+    raise InvalidInputError(f"no valid cosignature by {witness.key.vkey()} in the answer")
+
+
+def _size(note: Note) -> int:
+    return Checkpoint.from_text(note.text).size
