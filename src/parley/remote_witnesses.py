@@ -98,6 +98,8 @@ class RemoteWitnesses:
             for witness in missing:
                 try:
                     note = note.with_signatures([self._ask(http, witness, note, request)])
+                except _Newer as exc:
+                    log.info("log witness %s: %s", witness.name, exc)
                 except (httpx.HTTPError, InvalidInputError) as exc:
                     self._failed[witness.name] = self.clock()
                     log.warning("log witness %s did not cosign: %s", witness.name, exc)
@@ -120,13 +122,20 @@ class RemoteWitnesses:
         url = f"{(witness.url or '').rstrip('/')}/add-checkpoint"
         answer = http.post(url, content=request(self._sizes.get(witness.name, 0)))
         if answer.status_code == 409 and answer.headers.get("content-type") == SIZE_CONTENT_TYPE:
-            self._sizes[witness.name] = parse_decimal(answer.text.strip(), "the witness's size")
-            answer = http.post(url, content=request(self._sizes[witness.name]))
+            seen = self._sizes[witness.name] = parse_decimal(answer.text.strip(), "its size")
+            if seen > _size(note):
+                raise _Newer(f"cosigned size {seen} already, a later checkpoint than this one")
+            answer = http.post(url, content=request(seen))
         if answer.status_code != 200:
             raise InvalidInputError(f"{url} answered {answer.status_code}: {answer.text.strip()}")
         signature = _cosignature(witness, note, answer.text)
         self._sizes[witness.name] = _size(note)
         return signature
+
+
+class _Newer(Exception):
+    """The witness cosigned a larger checkpoint already (another process published it): no
+    failure, nothing to add."""
 
 
 def _cosignature(witness: PolicyWitness, note: Note, body: str) -> Signature:

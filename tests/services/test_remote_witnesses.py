@@ -17,7 +17,7 @@ from parley.core.charter import PenRule
 from parley.core.cosignature import cosign
 from parley.core.event import EventType as T
 from parley.core.keys import COSIGNATURE_V1, SigningKey
-from parley.core.note import parse_note
+from parley.core.note import Note, parse_note
 from parley.core.tlogpolicy import PolicyWitness, parse_policy
 from parley.core.tlogproof import verify_proof
 from parley.core.witness import MemoryWitnessState, Witness, add_checkpoint
@@ -140,6 +140,21 @@ def test_a_witness_that_knows_more_than_this_process_says_so_and_is_asked_again(
     stored = other.publish()
     assert stored is not None and REMOTE_KEY.name in stored.note
     assert witness.asked == [0, 0, 2]  # 409 with its size 2, then the proof from 2
+
+
+def test_a_checkpoint_older_than_the_witness_has_seen_is_no_failure() -> None:
+    witness = FakeWitness()
+    s = _services(witness)
+    nid = _open(s)
+    older = parse_note(s.publish().note)  # type: ignore[union-attr]
+    s.act(nid, "AF", key_for("AF"), T.JOIN, moves.join(s.state(nid)))
+    s.publish()  # the witness is at 3 now
+    stale = _services(witness)  # a process that publishes late what it signed at 2
+    stale.store = s.store
+    plain = Note(older.text, older.signatures[:1])
+    remote = stale.log_setup.remote  # type: ignore[union-attr]
+    assert remote.cosign(plain, lambda old: stale._witness_request(plain, old)) == plain
+    assert witness.asked == [0, 2, 0] and remote.due(plain)  # not resting: it did not fail
 
 
 def test_a_witness_that_is_down_is_left_out_then_asked_again_later() -> None:
