@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,7 +49,7 @@ def read_remote_witnesses(log_dir: Path) -> tuple[PolicyWitness, ...]:
         return ()
     try:
         text = path.read_text(encoding="utf-8")
-        return _witness_lines(text)
+        return parse_remote_witnesses(text)
     except OSError as exc:
         raise InvalidInputError(f"cannot read {path}: {exc.strerror}") from exc
     except (InvalidInputError, UnicodeDecodeError) as exc:
@@ -57,7 +57,7 @@ def read_remote_witnesses(log_dir: Path) -> tuple[PolicyWitness, ...]:
         raise error.with_source(str(path)) from exc
 
 
-def _witness_lines(text: str) -> tuple[PolicyWitness, ...]:
+def parse_remote_witnesses(text: str) -> tuple[PolicyWitness, ...]:
     """Witness lines only (and comments), each with its URL: the quorum is not the file's to set."""
     for number, line in enumerate(text.splitlines(), start=1):
         word = line.split(maxsplit=1)[0] if line.strip() else "#"
@@ -71,6 +71,25 @@ def _witness_lines(text: str) -> tuple[PolicyWitness, ...]:
         if not w.url or not w.url.startswith(("https://", "http://")):
             raise InvalidInputError(f"witness {w.name}: expected its submission URL (https://…)")
     return witnesses
+
+
+def add_remote_witness(log_dir: Path, line: str, local: Collection[str]) -> PolicyWitness:
+    """Append a witness line to the file in ``log_dir``, once the whole file reads well with it
+    and its name is not one of the ``local`` witnesses'; the witness added."""
+    path = log_dir / FILE_NAME
+    before = path.read_text(encoding="utf-8") if path.exists() else ""
+    after = before + ("" if before.endswith("\n") or not before else "\n") + line + "\n"
+    try:
+        witness = parse_remote_witnesses(after)[-1]
+    except InvalidInputError as exc:
+        raise exc.with_source(str(path)) from exc
+    if witness.name in local:
+        raise InvalidInputError(f"{witness.name} is a local log witness: choose another name")
+    log_dir.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(after, encoding="utf-8")
+    temporary.replace(path)
+    return witness
 
 
 @dataclass

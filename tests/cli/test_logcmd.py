@@ -256,3 +256,30 @@ def test_key_decrypt_writes_a_private_clear_copy() -> None:
     assert "refusing to overwrite" in one_line_error(
         run("key", "decrypt", "pk.key", "-o", "clear.key", env=env)
     )
+
+
+def test_remote_log_witnesses_are_added_checked_listed_and_required(tmp_path: Path) -> None:
+    home = ["--home", str(tmp_path / "home")]
+    assert run(*home, "log", "witness", "add", "qa").exit_code == 0
+    vkey = W1.public().vkey()
+    added = run(*home, "log", "witness", "add-remote", "un", vkey, "https://witness.un.example")
+    assert added.exit_code == 0, added.output
+    listed = run(*home, "log", "witness", "list").stdout.splitlines()
+    assert listed[1:] == [f"un  {vkey}  https://witness.un.example"]
+    assert listed[0].startswith("qa  ") and listed[0].endswith("  local")
+    policy = run(*home, "log", "vkey").stdout
+    assert f"witness un {vkey} https://witness.un.example\n" in policy
+    assert "group witnesses all qa un\nquorum witnesses\n" in policy
+    other = keys.SigningKey.from_seed("x/w", b"\x02" * 32, keys.COSIGNATURE_V1).public().vkey()
+    refused = {
+        "no URL": ("un2", vkey, "witness.example"),
+        "a name taken": ("un", other, "https://x.example"),
+        "a local name": ("qa", LOG.public().vkey(), "https://x.example"),
+        "a log key": ("un3", LOG.public().vkey(), "https://x.example"),
+    }
+    file = tmp_path / "home" / "log" / "remote-witnesses.policy"
+    before = file.read_text()
+    for why, args in refused.items():
+        error = one_line_error(run(*home, "log", "witness", "add-remote", *args))
+        assert "remote-witnesses.policy" in error or "local log witness" in error, why
+    assert file.read_text() == before

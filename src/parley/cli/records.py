@@ -180,7 +180,7 @@ def _write(output: Path | None, data: str) -> None:
 
 @click.group("log")
 def log_group() -> None:
-    """The deployment's transparency log: checkpoint, verifier key, proofs, local log witnesses."""
+    """The deployment's transparency log: checkpoint, verifier key, proofs, log witnesses."""
 
 
 @log_group.command("checkpoint")
@@ -216,7 +216,8 @@ def log_proof(home: Home, event: str) -> None:
 
 @log_group.group("witness")
 def log_witness() -> None:
-    """Local log witnesses: each cosigns every checkpoint with its own key and state."""
+    """Log witnesses: local ones cosign every checkpoint with their own key and state; remote
+    ones, run by other organisations, are asked to over HTTP (c2sp.org/tlog-witness)."""
 
 
 @log_witness.command("add")
@@ -229,14 +230,32 @@ def log_witness_add(home: Home, name: str) -> None:
         click.echo(key.public().vkey())
 
 
+@log_witness.command("add-remote")
+@click.argument("name")
+@click.argument("vkey")
+@click.argument("url")
+@pass_home
+def log_witness_add_remote(home: Home, name: str, vkey: str, url: str) -> None:
+    """Add a log witness run by another organisation: its cosignature VKEY and the URL it takes
+    add-checkpoint requests at (for a Parley server, its origin); new charters will require it."""
+    from parley.remote_witnesses import FILE_NAME, add_remote_witness
+
+    with reported():
+        local = [name for name, _ in home.log_setup().witnesses]
+        added = add_remote_witness(home.path / "log", f"witness {name} {vkey} {url}", local)
+        click.echo(f"{added.name} added to {home.path / 'log' / FILE_NAME}")
+
+
 @log_witness.command("list")
 @pass_home
 def log_witness_list(home: Home) -> None:
-    """The local log witnesses and their verifier keys."""
+    """The log witnesses, local and remote, and their verifier keys."""
     with reported():
         setup = home.services().log_setup
         for name, key in setup.witnesses if setup else []:
-            click.echo(f"{name}  {key.public().vkey()}")
+            click.echo(f"{name}  {key.public().vkey()}  local")
+        for w in setup.remote.witnesses if setup else ():
+            click.echo(f"{w.name}  {w.key.vkey()}  {w.url}")
 
 
 log_group.add_command(evidence_group)
