@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
@@ -24,6 +25,7 @@ from parley.core.event import EventType
 from parley.core.protocol import State
 from parley.core.redline_render import summary_line, to_html
 from parley.errors import NotFoundError
+from parley.store import StoredCheckpoint
 from parley.web.caller import Room, context_of, room_of, session_key
 from parley.web.demo import demo_codes, demo_dir
 from parley.web.forms import read_form
@@ -232,7 +234,7 @@ async def audit_page(request: Request, nid: str) -> Response:
     """Every event with a verification badge (checked in the browser), and the log's checkpoint."""
     room = room_of(request, nid)
     events = room.events()
-    stored = room.ctx.services.publish() or room.ctx.services.checkpoint()
+    stored = await run_in_threadpool(_latest_checkpoint, room)
     log = room.state.charter.log
     return render(
         request,
@@ -251,12 +253,18 @@ def _witness_vkeys(policy_text: str | None) -> list[str]:
     return [w[2] for w in words if len(w) >= 3 and w[0] == "witness"]
 
 
+def _latest_checkpoint(room: Room) -> StoredCheckpoint | None:
+    """Publish if the log has grown (asking remote log witnesses over the network: off the event
+    loop), else the latest checkpoint."""
+    return room.ctx.services.publish() or room.ctx.services.checkpoint()
+
+
 @router.get("/n/{nid}/bundle")
 @guarded
 async def bundle_download(request: Request, nid: str) -> Response:
     """The agreement bundle, to keep and to verify offline with ``parley verify``."""
     room = room_of(request, nid)
-    data = room.ctx.services.bundle(room.nid)
+    data = await run_in_threadpool(room.ctx.services.bundle, room.nid)
     name = f"parley-{room.nid[:12]}.bundle.json"
     headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
     return Response(data, media_type="application/json", headers=headers)
