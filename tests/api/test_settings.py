@@ -53,6 +53,10 @@ def test_settings_from_the_environment(tmp_path: Path) -> None:
         Settings.from_env({**env, "PARLEY_RATE_BURST": "many"})
     with pytest.raises(InvalidInputError, match="positive"):
         Settings.from_env({**env, "PARLEY_MAX_JSON_DEPTH": "-1"})
+    assert settings.publish_seconds == 10
+    assert Settings.from_env({**env, "PARLEY_PUBLISH_SECONDS": "0"}).publish_seconds is None
+    with pytest.raises(InvalidInputError, match="PARLEY_PUBLISH_SECONDS must be 0 or more"):
+        Settings.from_env({**env, "PARLEY_PUBLISH_SECONDS": "-5"})
 
 
 def test_a_file_is_created_once(tmp_path: Path) -> None:

@@ -9,9 +9,10 @@ browser.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
@@ -23,6 +24,7 @@ from parley.api.auth import Sessions
 from parley.api.context import Context
 from parley.api.intake import Intake
 from parley.api.limits import BodyLimits, RateLimiter
+from parley.api.publishing import publish_every
 from parley.api.settings import Settings, load_log_setup
 from parley.core.keys import PublicKey
 from parley.core.witness import Witness
@@ -78,7 +80,13 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        every = settings.publish_seconds if services.log_setup is not None else None
+        publishing = asyncio.create_task(publish_every(services, every)) if every else None
         yield
+        if publishing is not None:
+            publishing.cancel()
+            with suppress(asyncio.CancelledError):
+                await publishing
         ctx.services.store.close()
 
     # No /docs or /redoc pages: they load scripts from a CDN. The document is at /openapi.json.

@@ -25,6 +25,8 @@ PARLEY_WITNESS_POLICY          tlog-policy file whose ``log`` lines are the trus
 PARLEY_PASSPHRASE              opens encrypted key files (a server cannot ask for it)
 PARLEY_DEMO_KEYS               demo mode: the demo delegations' key folder, offered to
                                browsers on loopback only (set by ``parley demo --serve``)
+PARLEY_PUBLISH_SECONDS         publish a checkpoint this often if the log grew, for the log
+                               witnesses to see (10; 0: only when one is asked for)
 =============================  ==========================================================
 """
 
@@ -48,6 +50,8 @@ from parley.services import LogSetup
 DEFAULT_ORIGIN = "http://127.0.0.1:8000"
 SECRET_FILE = "session.secret"
 MIB = 2**20
+PUBLISH_SECONDS = 10
+"""How often a served process publishes a checkpoint when the log has grown."""
 
 
 def normalize_origin(url: str) -> str:
@@ -108,6 +112,9 @@ class Settings:
     """The logs this server cosigns for as a witness."""
     demo_keys_dir: Path | None = None
     """Demo mode (``parley demo --serve``): the demo delegations' key files, offered on loopback."""
+    publish_seconds: float | None = None
+    """How often to publish a checkpoint when the log has grown (None: only when one is asked
+    for); ``from_env`` sets it for a served process."""
 
     def __post_init__(self) -> None:
         if len(self.secret) < 32:
@@ -143,10 +150,12 @@ class Settings:
             witness_keys=_witness_keys(env.get("PARLEY_WITNESS_KEYS"), witness),
             witness_logs=_witness_logs(env.get("PARLEY_WITNESS_POLICY"), witness),
             demo_keys_dir=Path(env["PARLEY_DEMO_KEYS"]) if env.get("PARLEY_DEMO_KEYS") else None,
+            publish_seconds=_int(env, "PARLEY_PUBLISH_SECONDS", PUBLISH_SECONDS, zero=True) or None,
         )
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
+def _int(env: Mapping[str, str], name: str, default: int, *, zero: bool = False) -> int:
+    """A whole number from the environment: positive, or zero too where ``zero`` allows it."""
     raw = env.get(name)
     if not raw:
         return default
@@ -154,8 +163,9 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         value = int(raw)
     except ValueError as exc:
         raise InvalidInputError(f"{name} must be a whole number, found {raw!r}") from exc
-    if value <= 0:
-        raise InvalidInputError(f"{name} must be positive, found {value}")
+    if value < 0 or (value == 0 and not zero):
+        wanted = "0 or more" if zero else "positive"
+        raise InvalidInputError(f"{name} must be {wanted}, found {value}")
     return value
 
 
