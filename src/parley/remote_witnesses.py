@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Collection
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,22 +110,29 @@ class RemoteWitnesses:
         return bool(self._missing(note))
 
     def cosign(self, note: Note, request: Request) -> Note:
-        """``note`` with the cosignature of every due witness that gave a valid one."""
+        """``note`` with the cosignature of every due witness that gave a valid one; the
+        witnesses are asked together, so a slow one costs its own time only."""
         missing = self._missing(note)
         if not missing:
             return note
-        with httpx.Client(timeout=TIMEOUT_SECONDS, transport=self.transport) as http:
-            for witness in missing:
-                try:
-                    note = note.with_signatures([self._ask(http, witness, note, request)])
-                except _Newer as exc:
-                    log.info("log witness %s: %s", witness.name, exc)
-                except (httpx.HTTPError, InvalidInputError) as exc:
-                    self._failed[witness.name] = self.clock()
-                    log.warning("log witness %s did not cosign: %s", witness.name, exc)
-                else:
-                    self._failed.pop(witness.name, None)
-        return note
+        with ThreadPoolExecutor(max_workers=len(missing)) as pool:
+            answers = list(pool.map(lambda w: self._answer(w, note, request), missing))
+        return note.with_signatures([a for a in answers if a is not None])
+
+    def _answer(self, witness: PolicyWitness, note: Note, request: Request) -> Signature | None:
+        """One witness's valid cosignature, or None (the reason logged)."""
+        try:
+            with httpx.Client(timeout=TIMEOUT_SECONDS, transport=self.transport) as http:
+                signature = self._ask(http, witness, note, request)
+        except _Newer as exc:
+            log.info("log witness %s: %s", witness.name, exc)
+            return None
+        except (httpx.HTTPError, InvalidInputError) as exc:
+            self._failed[witness.name] = self.clock()
+            log.warning("log witness %s did not cosign: %s", witness.name, exc)
+            return None
+        self._failed.pop(witness.name, None)
+        return signature
 
     def _missing(self, note: Note) -> list[PolicyWitness]:
         signed = {(s.name, s.key_id) for s in note.signatures}

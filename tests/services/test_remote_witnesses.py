@@ -4,6 +4,7 @@ out without holding publishing up."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +35,8 @@ class FakeWitness:
     """A witness on the other side of the network: the real add-checkpoint logic, a record of
     what it was asked, and switches to go down or answer with another key."""
 
-    def __init__(self, key: SigningKey = REMOTE_KEY) -> None:
+    def __init__(self, key: SigningKey = REMOTE_KEY, url: str = URL) -> None:
+        self.url = url
         self.service = Witness.create([key], {LOG_KEY.name: [LOG_KEY.public()]})
         self.state = MemoryWitnessState()
         self.asked: list[int] = []
@@ -43,7 +45,7 @@ class FakeWitness:
         self.sign_other_text = False
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
-        assert request.url == f"{URL}/add-checkpoint"
+        assert request.url == f"{self.url}/add-checkpoint"
         if self.down:
             raise httpx.ConnectError("connection refused", request=request)
         body = request.content
@@ -195,6 +197,36 @@ def test_a_cosignature_of_another_checkpoint_is_not_taken() -> None:
     assert stored is not None and REMOTE_KEY.name not in stored.note
     with pytest.raises(VerificationError):
         _verified(s, nid)
+
+
+def test_the_witnesses_are_asked_together_and_each_counts_alone() -> None:
+    second_key = SigningKey.from_seed("eu.example/witness", b"eu".ljust(32, b"r"), COSIGNATURE_V1)
+    first = FakeWitness(url="https://first.example")
+    second = FakeWitness(second_key, "https://second.example")
+    third = FakeWitness(url="https://third.example")
+    third.down = True
+    meet = threading.Barrier(2, timeout=10)  # the first two answer only once both are asked
+
+    def route(request: httpx.Request) -> httpx.Response:
+        witness = {"first.example": first, "second.example": second}.get(request.url.host)
+        if witness is None:
+            return third(request)
+        meet.wait()
+        return witness(request)
+
+    listed = (
+        PolicyWitness("first", REMOTE_KEY.public(), "https://first.example"),
+        PolicyWitness("second", second_key.public(), "https://second.example"),
+        PolicyWitness("third", REMOTE_KEY.public(), "https://third.example"),
+    )
+    remote = RemoteWitnesses(listed, transport=httpx.MockTransport(route))
+    s = svc.Services(MemoryStore(), svc.LogSetup(LOG_KEY, [], remote))
+    _open(s)
+    stored = s.publish()
+    assert stored is not None
+    names = [sig.name for sig in parse_note(stored.note).signatures]
+    assert names == [LOG_KEY.name, REMOTE_KEY.name, second_key.name]
+    assert first.asked == second.asked == [0] and third.asked == []
 
 
 def test_the_file_lists_witnesses_with_their_urls(tmp_path: Path) -> None:
