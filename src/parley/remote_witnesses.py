@@ -148,7 +148,8 @@ class RemoteWitnesses:
     ) -> Signature:
         url = f"{(witness.url or '').rstrip('/')}/add-checkpoint"
         answer = http.post(url, content=request(self._sizes.get(witness.name, 0)))
-        if answer.status_code == 409 and answer.headers.get("content-type") == SIZE_CONTENT_TYPE:
+        kind = answer.headers.get("content-type", "")
+        if answer.status_code == 409 and kind.startswith(SIZE_CONTENT_TYPE):  # a charset may follow
             seen = self._sizes[witness.name] = parse_decimal(answer.text.strip(), "its size")
             if seen > _size(note):
                 raise _Newer(f"cosigned size {seen} already, a later checkpoint than this one")
