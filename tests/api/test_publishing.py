@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -31,12 +34,19 @@ def _checkpoint_size(services: svc.Services, wanted: int) -> int | None:
         time.sleep(0.02)
 
 
-def test_the_log_is_published_without_being_asked(tmp_path: Path) -> None:
-    services = make_services()
-    app = create_app(make_settings(tmp_path, publish_seconds=0.05), services=services)
+@contextmanager
+def _opened(services: svc.Services, home: Path, **settings: Any) -> Iterator[Api]:
+    """A served app over ``services`` with a negotiation opened through it."""
+    app = create_app(make_settings(home, **settings), services=services)
     with TestClient(app) as client:
         api = Api(app, services, client)
         api.open()
+        yield api
+
+
+def test_the_log_is_published_without_being_asked(tmp_path: Path) -> None:
+    services = make_services()
+    with _opened(services, tmp_path, publish_seconds=0.05) as api:
         size = _log_size(services)
         assert _checkpoint_size(services, size) == size
         api.play("QA", EventType.STATEMENT, {"text": "For the record."})
@@ -45,9 +55,7 @@ def test_the_log_is_published_without_being_asked(tmp_path: Path) -> None:
 
 def test_without_a_clock_nothing_is_published_unasked(tmp_path: Path) -> None:
     services = make_services()
-    app = create_app(make_settings(tmp_path), services=services)
-    with TestClient(app) as client:
-        Api(app, services, client).open()
+    with _opened(services, tmp_path):
         time.sleep(0.3)
         assert services.checkpoint() is None
 
@@ -64,10 +72,7 @@ def test_a_failing_publish_is_tried_again(tmp_path: Path) -> None:
         return real()
 
     services.publish = flaky  # type: ignore[method-assign]
-    app = create_app(make_settings(tmp_path, publish_seconds=0.05), services=services)
-    with TestClient(app) as client:
-        api = Api(app, services, client)
-        api.open()
+    with _opened(services, tmp_path, publish_seconds=0.05):
         size = _log_size(services)
         assert _checkpoint_size(services, size) == size
     assert len(calls) >= 2
