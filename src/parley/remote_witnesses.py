@@ -46,16 +46,24 @@ Request = Callable[[int], bytes]
 def read_remote_witnesses(log_dir: Path) -> tuple[PolicyWitness, ...]:
     """The remote witnesses listed in ``log_dir``; none when there is no file."""
     path = log_dir / FILE_NAME
-    if not path.exists():
-        return ()
+    return _parsed(path, _file_text(path)) if path.exists() else ()
+
+
+def _file_text(path: Path) -> str:
+    """The file's text ("" if there is none); unreadable or not UTF-8 is bad input."""
     try:
-        text = path.read_text(encoding="utf-8")
-        return parse_remote_witnesses(text)
+        return path.read_text(encoding="utf-8") if path.exists() else ""
     except OSError as exc:
         raise InvalidInputError(f"cannot read {path}: {exc.strerror}") from exc
-    except (InvalidInputError, UnicodeDecodeError) as exc:
-        error = exc if isinstance(exc, InvalidInputError) else InvalidInputError(str(exc))
-        raise error.with_source(str(path)) from exc
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(f"{path}: not UTF-8 (byte {exc.start})") from exc
+
+
+def _parsed(path: Path, text: str) -> tuple[PolicyWitness, ...]:
+    try:
+        return parse_remote_witnesses(text)
+    except InvalidInputError as exc:
+        raise exc.with_source(str(path)) from exc
 
 
 def parse_remote_witnesses(text: str) -> tuple[PolicyWitness, ...]:
@@ -78,12 +86,9 @@ def add_remote_witness(log_dir: Path, line: str, local: Collection[str]) -> Poli
     """Append a witness line to the file in ``log_dir``, once the whole file reads well with it
     and its name is not one of the ``local`` witnesses'; the witness added."""
     path = log_dir / FILE_NAME
-    before = path.read_text(encoding="utf-8") if path.exists() else ""
+    before = _file_text(path)
     after = before + ("" if before.endswith("\n") or not before else "\n") + line + "\n"
-    try:
-        witness = parse_remote_witnesses(after)[-1]
-    except InvalidInputError as exc:
-        raise exc.with_source(str(path)) from exc
+    witness = _parsed(path, after)[-1]
     if witness.name in local:
         raise InvalidInputError(f"{witness.name} is a local log witness: choose another name")
     log_dir.mkdir(parents=True, exist_ok=True)

@@ -364,7 +364,7 @@ class Services:
             for name, key in setup.witnesses:
                 note = self._cosign(tx, name, key, note, now)
             stored = StoredCheckpoint(size, note.to_text())
-            if not setup.remote.witnesses:
+            if not setup.remote.due(note):  # no remote witness, or none to ask now
                 tx.put_checkpoint(stored)
                 return stored
         note = setup.remote.cosign(note, lambda old: self._witness_request(note, old))

@@ -255,6 +255,12 @@ def test_a_bad_file_is_refused_with_where(tmp_path: Path, line: str, message: st
     assert message in str(raised.value) and "remote-witnesses.policy" in str(raised.value)
 
 
+def test_a_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "remote-witnesses.policy").write_bytes(b"witness \xff\n")
+    with pytest.raises(InvalidInputError, match=r"remote-witnesses.policy: not UTF-8 \(byte 8\)"):
+        read_remote_witnesses(tmp_path)
+
+
 def test_a_witness_cannot_be_both_local_and_remote() -> None:
     remote = RemoteWitnesses((PolicyWitness("QA-log-witness", REMOTE_KEY.public(), URL),))
     with pytest.raises(InvalidInputError, match="QA-log-witness is both local and remote"):
