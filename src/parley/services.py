@@ -512,6 +512,39 @@ class StoreWitnessState:
         return self.tx.witness_compare_and_set(self.name, origin, expected_old, new)
 
 
+SERVER_WITNESS = "server witness"
+"""The record of this server as a log witness for other logs (``POST /add-checkpoint``): one name
+whatever its keys are called (a space, so no key's name can take it). Its keys may be added,
+renamed or replaced without the witness forgetting what it cosigned."""
+
+
+@dataclass
+class ServerWitnessState(StoreWitnessState):
+    """The server witness's record; one kept under an earlier name is taken over on first use.
+
+    Earlier versions kept the record under ``witness:`` and the name of the first key; a witness
+    that lost its record would cosign any checkpoint again from size 0, a rolled-back log
+    included, so the largest such record of the keys configured becomes this one's.
+    """
+
+    legacy: tuple[str, ...] = ()
+
+    def latest(self, origin: str) -> Cosigned | None:
+        found = self.tx.witness_latest(self.name, origin)
+        if found is not None:
+            return found
+        earlier = [self.tx.witness_latest(name, origin) for name in self.legacy]
+        kept = max((c for c in earlier if c is not None), key=lambda c: c.size, default=None)
+        if kept is not None and self.tx.witness_compare_and_set(self.name, origin, None, kept):
+            return kept
+        return self.tx.witness_latest(self.name, origin)
+
+
+def server_witness_state(tx: Transaction, key_names: Sequence[str]) -> StoreWitnessState:
+    """The record of this server as a log witness (``SERVER_WITNESS``) in ``tx``."""
+    return ServerWitnessState(tx, SERVER_WITNESS, tuple(f"witness:{n}" for n in key_names))
+
+
 def events_seen(tx: Transaction, negotiation: str, viewer: str, since: int) -> list[SignedEvent]:
     """The events of a negotiation from ``since`` on, as ``viewer`` may read them."""
     return _as_seen([s.event for s in tx.events(negotiation, since)], viewer)

@@ -19,7 +19,7 @@ from parley.core.event import EventType, event_from_json
 from parley.core.keys import COSIGNATURE_V1, SigningKey
 from parley.core.note import parse_note
 from parley.core.tlogproof import verify_proof
-from parley.core.witness import MemoryWitnessState, Witness, add_checkpoint
+from parley.core.witness import Cosigned, MemoryWitnessState, Witness, add_checkpoint
 from tests.api.conftest import Api, TestClient, make_services, make_settings
 from tests.negotiation import LOG_KEY, clean_text
 
@@ -209,6 +209,32 @@ def test_add_checkpoint_answers_as_the_core_does(tmp_path: Path) -> None:
         impostor = SigningKey.from_seed(LOG_KEY.name, b"i" * 32)
         forged = sign_checkpoint(Checkpoint(LOG_KEY.name, 12, b"\x02" * 32), impostor)
         assert both(f"old 9\n\n{forged.to_text()}".encode())[0] == 403
+
+
+def test_the_witness_keeps_its_record_whatever_its_keys_are_called(tmp_path: Path) -> None:
+    """A witness that lost its record would cosign a rolled-back log again from size 0."""
+    other = log.MemoryLog(LOG_KEY)
+    for i in range(5):
+        other.append(bytes([i]) * 32)
+    first = other.publish(0)
+    services = make_services()
+    # a record kept by an earlier version, under "witness:" and its first key's name
+    root = Checkpoint.from_text(first.text).root_hash
+    with services.store.transaction() as tx:
+        assert tx.witness_compare_and_set(
+            f"witness:{WITNESS.name}", LOG_KEY.name, None, Cosigned(5, root, first.encode())
+        )
+    added = SigningKey.from_seed("a-first-by-name.example", b"w" * 32, COSIGNATURE_V1)
+    for keys in [(WITNESS,), (added, WITNESS), (added,)]:
+        settings = make_settings(tmp_path, witness_keys=keys, witness_logs=(LOG_KEY.public(),))
+        with TestClient(create_app(settings, services=services)) as client:
+            again = client.post("/add-checkpoint", content=log.request_for(first, 0, other.hashes))
+            assert (again.status_code, again.text) == (409, "5\n"), keys
+    other.append(b"\x09" * 32)
+    grown = other.publish(0)
+    with TestClient(create_app(settings, services=services)) as client:
+        answer = client.post("/add-checkpoint", content=log.request_for(grown, 5, other.hashes))
+        assert answer.status_code == 200 and answer.text.startswith("— a-first-by-name.example ")
 
 
 def test_a_server_without_witness_keys_is_no_witness(api: Api) -> None:

@@ -28,7 +28,7 @@ from parley.core import merkle, tiles
 from parley.core.canonical import MAX_SAFE_INTEGER
 from parley.core.witness import Outcome, add_checkpoint
 from parley.errors import InvalidInputError, NotFoundError
-from parley.services import Services, StoreWitnessState
+from parley.services import Services, server_witness_state
 from parley.store import Transaction
 
 router = APIRouter(dependencies=[Depends(anyone)])
@@ -177,6 +177,6 @@ def witness_answer(ctx: Context, body: bytes, now: int) -> Outcome:
     if witness is None:
         message = "this server is not a log witness\n"
         return Outcome(404, message.encode(), "text/plain; charset=utf-8", message.strip())
-    name = "witness:" + witness.keys[0].name
     with ctx.services.store.transaction() as tx:
-        return add_checkpoint(witness, StoreWitnessState(tx, name), body, now)
+        state = server_witness_state(tx, [key.name for key in witness.keys])
+        return add_checkpoint(witness, state, body, now)

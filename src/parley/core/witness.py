@@ -254,8 +254,10 @@ def _check_consistency(
     cp = signed.checkpoint
     if cp.size == latest.size:
         if cp.root_hash != latest.root_hash:
+            # 409 as the spec has it, but plain text: a client that sees text/x.tlog.size asks
+            # again from that size, which cannot help here
             evidence = _same_size_evidence(log, latest, signed)
-            return _refuse(422, f"size {cp.size} was cosigned with another root", evidence)
+            return _refuse(409, f"size {cp.size} was cosigned with another root", evidence)
         if request.proof:
             return _refuse(422, "equal sizes need an empty consistency proof")
         return None
