@@ -17,6 +17,7 @@ and is offered again at the next publish.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
@@ -109,28 +110,52 @@ class RemoteWitnesses:
     _sizes: dict[str, int] = field(default_factory=dict)
     _failed: dict[str, float] = field(default_factory=dict)
     """When each witness last failed (``clock`` time)."""
+    _http: httpx.Client | None = None
+    _making: threading.Lock = field(default_factory=threading.Lock)
 
     def due(self, note: Note) -> bool:
         """True when a witness that is not resting after a failure has not cosigned ``note``."""
         return bool(self._missing(note))
 
-    def cosign(self, note: Note, request: Request) -> Note:
+    def cosign(
+        self, note: Note, request: Request, log_size: Callable[[], int] | None = None
+    ) -> Note:
         """``note`` with the cosignature of every due witness that gave a valid one; the
-        witnesses are asked together, so a slow one costs its own time only."""
+        witnesses are asked together, so a slow one costs its own time only.
+
+        ``log_size`` reads the log's size now: a witness that claims to have cosigned a larger
+        checkpoint than that saw another history signed with this log's key (or this log was
+        restored from an old backup), which is reported as an error.
+        """
         missing = self._missing(note)
         if not missing:
             return note
         with ThreadPoolExecutor(max_workers=len(missing)) as pool:
-            answers = list(pool.map(lambda w: self._answer(w, note, request), missing))
+            answers = list(pool.map(lambda w: self._answer(w, note, request, log_size), missing))
         return note.with_signatures([a for a in answers if a is not None])
 
-    def _answer(self, witness: PolicyWitness, note: Note, request: Request) -> Signature | None:
+    def _answer(
+        self,
+        witness: PolicyWitness,
+        note: Note,
+        request: Request,
+        log_size: Callable[[], int] | None,
+    ) -> Signature | None:
         """One witness's valid cosignature, or None (the reason logged)."""
         try:
-            with httpx.Client(timeout=TIMEOUT_SECONDS, transport=self.transport) as http:
-                signature = self._ask(http, witness, note, request)
+            signature = self._ask(self._client(), witness, note, request)
         except _Newer as exc:
-            log.info("log witness %s: %s", witness.name, exc)
+            size = None if log_size is None else log_size()
+            if size is None or exc.size <= size:  # another process published it: no failure
+                log.info("log witness %s: %s", witness.name, exc)
+                return None
+            self._failed[witness.name] = self.clock()
+            log.error(
+                "log witness %s says it cosigned size %d of this log, which has %d entries: "
+                "another history is signed with this log's key, or the log was restored from an "
+                "old backup",
+                witness.name, exc.size, size,
+            )  # fmt: skip
             return None
         except (httpx.HTTPError, InvalidInputError) as exc:
             self._failed[witness.name] = self.clock()
@@ -138,6 +163,14 @@ class RemoteWitnesses:
             return None
         self._failed.pop(witness.name, None)
         return signature
+
+    def _client(self) -> httpx.Client:
+        """One client for every request, so connections to the witnesses are kept alive (the
+        spec asks clients to), made on first use."""
+        with self._making:
+            if self._http is None:
+                self._http = httpx.Client(timeout=TIMEOUT_SECONDS, transport=self.transport)
+            return self._http
 
     def _missing(self, note: Note) -> list[PolicyWitness]:
         signed = {(s.name, s.key_id) for s in note.signatures}
@@ -157,7 +190,7 @@ class RemoteWitnesses:
         if answer.status_code == 409 and kind.startswith(SIZE_CONTENT_TYPE):  # a charset may follow
             seen = self._sizes[witness.name] = parse_decimal(answer.text.strip(), "its size")
             if seen > _size(note):
-                raise _Newer(f"cosigned size {seen} already, a later checkpoint than this one")
+                raise _Newer(seen)
             answer = http.post(url, content=request(seen))
         if answer.status_code != 200:
             raise InvalidInputError(f"{url} answered {answer.status_code}: {answer.text.strip()}")
@@ -167,17 +200,22 @@ class RemoteWitnesses:
 
 
 class _Newer(Exception):
-    """The witness cosigned a larger checkpoint already (another process published it): no
-    failure, nothing to add."""
+    """The witness cosigned a larger checkpoint already: no failure if another process published
+    it, nothing to add."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"cosigned size {size} already, a later checkpoint than this one")
+        self.size = size
 
 
 def _cosignature(witness: PolicyWitness, note: Note, body: str) -> Signature:
     """The line of the answer that is ``witness``'s valid cosignature of ``note``."""
     verifier = CosignatureVerifier.of(witness.key)
     for line in body.splitlines():
-        if not line:
-            continue
-        signature = Signature.from_line(line)
+        try:
+            signature = Signature.from_line(line)
+        except InvalidInputError:
+            continue  # the spec: ignore lines of unknown keys, however they look
         if (signature.name, signature.key_id) == (verifier.name, verifier.key_id) and (
             verifier.verify(note.text.encode(), signature.blob)
         ):

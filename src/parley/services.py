@@ -367,12 +367,17 @@ class Services:
             if not setup.remote.due(note):  # no remote witness, or none to ask now
                 tx.put_checkpoint(stored)
                 return stored
-        note = setup.remote.cosign(note, lambda old: self._witness_request(note, old))
+        note = setup.remote.cosign(note, lambda old: self._witness_request(note, old), self._size)
         return self._keep(StoredCheckpoint(size, note.to_text()))
 
     def _remote_due(self, latest: StoredCheckpoint) -> bool:
         assert self.log_setup is not None
         return self.log_setup.remote.due(parse_note(latest.note))
+
+    def _size(self) -> int:
+        """The log's size now."""
+        with self.reading() as tx:
+            return tx.log_size()
 
     def _witness_request(self, note: Note, old_size: int) -> bytes:
         """An add-checkpoint body for a remote witness at ``old_size`` (stored hashes never

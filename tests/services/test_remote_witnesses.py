@@ -43,6 +43,10 @@ class FakeWitness:
         self.down = False
         self.key = key
         self.sign_other_text = False
+        self.claims: int | None = None
+        """A size to claim in a 409 whatever is asked (a witness that saw another history)."""
+        self.before = ""
+        """Lines to answer before the cosignatures (of keys the client does not know)."""
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         assert request.url == f"{self.url}/add-checkpoint"
@@ -50,7 +54,12 @@ class FakeWitness:
             raise httpx.ConnectError("connection refused", request=request)
         body = request.content
         self.asked.append(int(body.split(b"\n", 1)[0].removeprefix(b"old ")))
+        if self.claims is not None:
+            headers = {"content-type": "text/x.tlog.size"}
+            return httpx.Response(409, text=f"{self.claims}\n", headers=headers)
         outcome = add_checkpoint(self.service, self.state, body, 1_780_000_000)
+        if outcome.status == 200 and self.before:
+            return httpx.Response(200, content=self.before.encode() + outcome.body)
         if self.sign_other_text:  # the right key's line, over another checkpoint
             text = parse_note(body.split(b"\n\n", 1)[1]).text.replace("\n2\n", "\n1\n")
             return httpx.Response(200, text=cosign(text, self.key, 1_780_000_000))
@@ -174,6 +183,32 @@ def test_a_witness_that_is_down_is_left_out_then_asked_again_later() -> None:
     ticks.now += RETRY_AFTER_SECONDS
     again = s.publish()
     assert again is not None and again.size == stored.size and REMOTE_KEY.name in again.note
+    _verified(s, nid)
+
+
+def test_a_witness_claiming_a_larger_log_than_this_one_is_reported(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    witness = FakeWitness()
+    witness.claims = 99
+    s = _services(witness)
+    _open(s)
+    stored = s.publish()
+    assert stored is not None and REMOTE_KEY.name not in stored.note
+    reported = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(reported) == 1 and "cosigned size 99 of this log, which has 2 entries" in (
+        reported[0].getMessage()
+    )
+    assert not s.log_setup.remote.due(parse_note(stored.note))  # type: ignore[union-attr]
+
+
+def test_lines_the_client_cannot_read_do_not_hide_the_cosignature() -> None:
+    witness = FakeWitness()
+    witness.before = "— other.example/w+zz not-base64\n— \nnot a signature line\n"
+    s = _services(witness)
+    nid = _open(s)
+    stored = s.publish()
+    assert stored is not None and REMOTE_KEY.name in stored.note
     _verified(s, nid)
 
 
