@@ -110,6 +110,31 @@ def test_a_whole_negotiation_from_the_command_line(workdir: Path) -> None:
     assert "not binding" in report.stdout
 
 
+def test_returns_are_integrated_against_the_version_they_amend(workdir: Path) -> None:
+    for code in ("PK", "AF", "QA", "TR"):
+        ok("key", "new", code)
+    ok("negotiation", "open", "charter.toml", "--as", "QA")
+    for code in ("PK", "AF", "QA", "TR"):
+        ok("join", "--as", code)
+    draft = ok("propose", "draft.txt", "--as", "QA").split("version ")[-1].strip()
+    ok("send", draft[:8], "--to", "PK", "--to", "AF", "--as", "QA")
+    returns = []
+    for code, words in (("PK", "any cross-border attack within 30 days"),
+                        ("AF", "any cross-border attack within 90 days")):  # fmt: skip
+        (workdir / f"{code}.txt").write_text(TEXT.replace("any cross-border attack", words))
+        said = ok("amend", f"{code}.txt", "--base", draft[:8], "--as", code)
+        returns.append(said.split("version ")[-1].split()[0].rstrip(":"))
+    events = json.loads(ok("status", "--json"))["events"]
+    # against AF's own return, PK's edit would read as the base's wording: AF's would be lost
+    wrong = run("integrate", *returns, "--base", returns[1][:8], "--as", "QA")
+    assert wrong.exit_code != 0 and "amends" in wrong.stderr and "not" in wrong.stderr
+    assert json.loads(ok("status", "--json"))["events"] == events  # nothing stored
+    said = ok("integrate", *returns, "-o", "merged.txt", "--as", "QA")  # the base found
+    assert "1 conflict(s)" in said
+    merged = (workdir / "merged.txt").read_text(encoding="utf-8")
+    assert "within [[PK: 30 | AF: 90]] days" in merged
+
+
 def test_acting_with_another_participants_key_is_refused(workdir: Path) -> None:
     for code in ("PK", "AF", "QA", "TR"):
         ok("key", "new", code)

@@ -352,7 +352,7 @@ def terminate(home: Home, reason: str, negotiation: str | None, code: str,
 
 @click.command("integrate")
 @click.argument("returns", nargs=-1, required=True)
-@click.option("--base", required=True, help="The version the returns were made against.")
+@click.option("--base", help="The version the returns amend (found from them when left out).")
 @click.option("--text", "text_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Publish this edited text instead of the merge as it comes out.")  # fmt: skip
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
@@ -360,7 +360,7 @@ def terminate(home: Home, reason: str, negotiation: str | None, code: str,
 @negotiation_option
 @actor_options
 @pass_home
-def integrate(home: Home, returns: tuple[str, ...], base: str, text_file: Path | None,
+def integrate(home: Home, returns: tuple[str, ...], base: str | None, text_file: Path | None,
               output: Path | None, negotiation: str | None, code: str,
               key_file: Path | None) -> None:  # fmt: skip
     """Merge returned amendments into a new version (a mediator); clashes become options."""
@@ -368,9 +368,10 @@ def integrate(home: Home, returns: tuple[str, ...], base: str, text_file: Path |
         nid = current(home, negotiation)
         services = home.services()
         state = services.state(nid)
-        base_v = services.complete(base, "version")
         full = [services.complete(r, "version") for r in returns]
-        rets = [Return(_author(state.versions, v), services.version(nid, v)) for v in full]
+        given = services.complete(base, "version") if base else None
+        base_v = integration.base_of(state.versions, full, given)
+        rets = [Return(state.versions[v].author, services.version(nid, v)) for v in full]
         result = integration.integrate(services.version(nid, base_v), rets, code)
         text = read_text(text_file) if text_file else result.text
         decisions = list(integration.decide(services.version(nid, base_v), text, result.conflicts))
@@ -381,13 +382,6 @@ def integrate(home: Home, returns: tuple[str, ...], base: str, text_file: Path |
         click.echo(f"version {text_model.version_hash(text)}: {len(result.conflicts)} conflict(s)")
         for c in result.conflicts:
             click.echo(f"  {c.provision or 'text'}: {c.kind.value}", err=True)
-
-
-def _author(versions: Any, version: str) -> str:
-    info = versions.get(version)
-    if info is None:
-        raise NotFoundError(f"version {version[:8]}… is not in this negotiation's record")
-    return str(info.author)
 
 
 @click.command("finalize")

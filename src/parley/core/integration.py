@@ -8,12 +8,15 @@ return was handled (LEOS calls this "processed").
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from parley.core import merge
 from parley.core import text as text_model
+from parley.core.event import EventType
+from parley.core.protocol import Version
 from parley.core.text import Text
+from parley.errors import NotFoundError, PreconditionError
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +34,46 @@ class Integration:
     text: Text
     decisions: tuple[dict[str, str], ...]
     conflicts: tuple[merge.Conflict, ...]
+
+
+def is_return_of(version: Version, base: str) -> bool:
+    """True when ``version`` is an amendment made against ``base``: a return to integrate."""
+    return version.move is EventType.AMEND and version.parents[:1] == (base,)
+
+
+def base_of(versions: Mapping[str, Version], returns: Sequence[str], base: str | None) -> str:
+    """The version ``returns`` amend: ``base`` once checked, or found when it is None.
+
+    Each return must be an amendment of that one version. Merged against any other, an edit made
+    by one delegation reads as the base's own wording and is lost without a conflict.
+    """
+    amends: dict[str, str] = {}
+    for hash_ in returns:
+        version = versions.get(hash_)
+        if version is None:
+            raise NotFoundError(f"version {hash_[:8]}… is not in this negotiation's record")
+        if version.move is not EventType.AMEND:
+            raise PreconditionError(
+                f"version {hash_[:8]}… is not a returned amendment (it came from "
+                f"{version.author}'s {version.move}): only returns are integrated"
+            )
+        amends[hash_] = version.parents[0]
+    if base is None:
+        found = sorted(set(amends.values()))
+        if len(found) > 1:
+            raise PreconditionError(
+                "the returns amend different versions ("
+                + ", ".join(f"{r[:8]}… amends {b[:8]}…" for r, b in amends.items())
+                + "): integrate the returns of one version at a time"
+            )
+        return found[0]
+    for hash_, amended in amends.items():
+        if amended != base:
+            raise PreconditionError(
+                f"version {hash_[:8]}… amends {amended[:8]}…, not {base[:8]}…: returns are "
+                "merged against the version they amend (leave the base out to use it)"
+            )
+    return base
 
 
 def integrate(base: Text, returns: Sequence[Return], mediator: str) -> Integration:

@@ -13,7 +13,6 @@ from parley.core import (
     protocol,
 )
 from parley.core import text as text_model
-from parley.core.event import EventType
 from parley.core.text import Provision, Text
 from parley.errors import InvalidInputError
 from parley.web.caller import Room, form_version
@@ -36,7 +35,7 @@ def returns_of(room: Room, base: str) -> list[protocol.Version]:
     return [
         v
         for v in room.state.versions.values()
-        if v.move is EventType.AMEND and v.parents[:1] == (base,) and v.hash in room.state.texts
+        if integration.is_return_of(v, base) and v.hash in room.state.texts
     ]
 
 

@@ -1,0 +1,46 @@
+"""Which version returns are merged against: the one they amend, and no other."""
+
+from __future__ import annotations
+
+import pytest
+
+from parley.core.event import EventType
+from parley.core.integration import base_of, is_return_of
+from parley.core.protocol import Version
+from parley.errors import NotFoundError, PreconditionError
+
+DRAFT, NEXT = "d" * 64, "e" * 64
+VERSIONS = {
+    DRAFT: Version(DRAFT, "QA", "1" * 64, (), EventType.PROPOSE),
+    NEXT: Version(NEXT, "QA", "2" * 64, (DRAFT,), EventType.INTEGRATE),
+    "a" * 64: Version("a" * 64, "PK", "3" * 64, (DRAFT,), EventType.AMEND),
+    "b" * 64: Version("b" * 64, "AF", "4" * 64, (DRAFT,), EventType.AMEND),
+    "c" * 64: Version("c" * 64, "AF", "5" * 64, (NEXT,), EventType.AMEND),
+}
+
+
+def test_the_base_is_found_from_the_returns_or_checked() -> None:
+    assert base_of(VERSIONS, ["a" * 64, "b" * 64], None) == DRAFT
+    assert base_of(VERSIONS, ["a" * 64, "b" * 64], DRAFT) == DRAFT
+    assert is_return_of(VERSIONS["a" * 64], DRAFT) and not is_return_of(VERSIONS["c" * 64], DRAFT)
+
+
+@pytest.mark.parametrize(
+    ("returns", "base", "message"),
+    [
+        (["a" * 64, "b" * 64], "b" * 64, "aaaaaaaa… amends dddddddd…, not bbbbbbbb…"),
+        (["a" * 64, "c" * 64], None, "the returns amend different versions"),
+        (["a" * 64, "c" * 64], DRAFT, "cccccccc… amends eeeeeeee…, not dddddddd…"),
+        (["a" * 64, NEXT], DRAFT, r"not a returned amendment \(it came from QA's integrate\)"),
+    ],
+)
+def test_a_base_that_would_lose_an_edit_is_refused(
+    returns: list[str], base: str | None, message: str
+) -> None:
+    with pytest.raises(PreconditionError, match=message):
+        base_of(VERSIONS, returns, base)
+
+
+def test_an_unknown_return_is_not_found() -> None:
+    with pytest.raises(NotFoundError, match="ffffffff… is not in this negotiation's record"):
+        base_of(VERSIONS, ["f" * 64], None)
