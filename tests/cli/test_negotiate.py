@@ -93,7 +93,9 @@ def test_a_whole_negotiation_from_the_command_line(workdir: Path) -> None:
     refused = run("finalize", short, "--as", "QA")
     assert refused.exit_code == 4
     assert "not yet confirmed" in refused.stderr
-    ok("statement", "Our territory will not be used against anyone.", "--as", "AF")
+    said = "[without prejudice] our territory will not be used against anyone."
+    ok("statement", said, "--as", "AF")
+    assert "[without" in ok("history")  # brackets are the delegation's words, not markup
     ok("confirm", short, "--as", "AF")
     ok("finalize", short, "--as", "QA")
     ok("sign", "--as", "PK")
@@ -108,6 +110,8 @@ def test_a_whole_negotiation_from_the_command_line(workdir: Path) -> None:
     assert report.exit_code == 0, report.output
     assert "VALID AND IN FORCE" in report.stdout
     assert "not binding" in report.stdout
+    assert said in report.stdout  # the words as written: brackets are no markup
+    assert f"Final text: version {version}\n" in report.stdout  # unbroken, though not a terminal
 
 
 def test_returns_are_integrated_against_the_version_they_amend(workdir: Path) -> None:

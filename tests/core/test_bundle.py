@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from parley.core import bundle, moves
+from parley.core import bundle, log_evidence, moves
 from parley.core import text as text_model
 from parley.core.bundle import Verdict
 from parley.core.charter import PenRule
@@ -84,7 +84,11 @@ def test_swapping_the_final_text_for_one_word_different_is_invalid(good: bytes) 
             e["body"] = moves.finalize(other)
     report = bundle.check_bundle(json.dumps(doc).encode())
     assert report.verdict is Verdict.INVALID
-    assert "body does not match" in (report.problem or "")
+    finalize = next(i for i, e in enumerate(doc["events"]) if e["envelope"]["type"] == "finalize")
+    assert report.problem == (
+        f"malformed or altered: event {finalize}: the body does not match the hash its envelope "
+        "signs"
+    )
 
 
 def test_reusing_a_witness_attestation_for_another_signature_is_invalid(good: bytes) -> None:
@@ -122,4 +126,11 @@ def test_the_witness_policy_can_be_given_by_the_verifier(good: bytes) -> None:
     assert (
         bundle.check_bundle(good, witness_policy=none_known + "\nquorum none\n").verdict
         is Verdict.IN_FORCE
+    )
+
+
+def test_the_log_line_says_when_other_negotiations_share_the_span() -> None:
+    assert log_evidence._entries(0, 26, 27) == "entries 0 to 26"
+    assert log_evidence._entries(3, 46, 36) == (
+        "entries 3 to 46, in order, among other negotiations'"
     )

@@ -30,6 +30,13 @@ def _console() -> Any:
     return Console(highlight=False)
 
 
+def _plain(words: str) -> str:
+    """Words of a participant, shown as written: square brackets are theirs, not markup."""
+    from rich.markup import escape
+
+    return escape(words)
+
+
 def status_json(state: State) -> dict[str, Any]:
     """The status as data (the same shape the HTTP API returns)."""
     final = state.final_text
@@ -78,7 +85,7 @@ def _print_status(state: State) -> None:
     from rich.table import Table
 
     console = _console()
-    console.print(f"[bold]{state.charter.title}[/]  ({state.negotiation[:12]}…)")
+    console.print(f"[bold]{_plain(state.charter.title)}[/]  ({state.negotiation[:12]}…)")
     console.print(f"Phase: [bold]{state.phase.value.replace('_', ' ')}[/]   events: {state.seq}   "
                   f"pen: {', '.join(pen_holders(state))}")  # fmt: skip
     if state.final:
@@ -92,7 +99,8 @@ def _print_status(state: State) -> None:
         )  # fmt: skip
         roles = ", ".join(r.value for r in p.roles)
         who = p.code if p.name == p.code else f"{p.code} {p.name}"
-        table.add_row(who, roles, "yes" if p.code in state.joined else "no", todo or "—")
+        joined = "yes" if p.code in state.joined else "no"
+        table.add_row(_plain(who), roles, joined, _plain(todo) or "—")
     console.print(table)
 
 
@@ -114,7 +122,7 @@ def history(home: Home, negotiation: str | None, viewer: str | None, as_json: bo
     for e in events:
         env = e.envelope
         table.add_row(str(env.seq), human_time(env.time), env.author, env.type.value,
-                      describe(e), e.hash[:10] + "…")  # fmt: skip
+                      _plain(describe(e)), e.hash[:10] + "…")  # fmt: skip
     _console().print(table)
 
 

@@ -61,14 +61,18 @@ def _read(path: Path) -> bytes:
 def print_report(report: Report, source: str) -> None:
     """The report for a person: verdict first, then who did what, then every requirement."""
     from rich.console import Console
+    from rich.markup import escape
 
     console = Console(highlight=False)
+    # into a file or a pipe, a line stays whole (hashes and quotations unbroken)
+    console.soft_wrap = not console.is_terminal
     colour = {"in_force": "bold green", "not_in_force": "bold yellow", "invalid": "bold red"}
-    console.print(f"[{colour[report.verdict.value]}]{HEADLINE[report.verdict]}[/] — {source}")
+    verdict = f"[{colour[report.verdict.value]}]{HEADLINE[report.verdict]}[/]"
+    console.print(f"{verdict} — {escape(source)}")
     if report.problem:
-        console.print(f"  [red]{report.problem}[/]")
+        console.print(f"  [red]{escape(report.problem)}[/]")
     if report.title:
-        console.print(f"\n[bold]{report.title}[/]  negotiation {report.negotiation[:16]}…")
+        console.print(f"\n[bold]{escape(report.title)}[/]  negotiation {report.negotiation[:16]}…")
     if report.final_version:
         console.print(f"Final text: version {report.final_version}")
     for heading, lines in (
@@ -82,6 +86,8 @@ def print_report(report: Report, source: str) -> None:
 
 
 def _section(console: Console, heading: str, lines: tuple[Line, ...]) -> None:
+    from rich.markup import escape
+
     if not lines:
         return
     console.print(f"\n[bold]{heading}[/]")
@@ -89,8 +95,8 @@ def _section(console: Console, heading: str, lines: tuple[Line, ...]) -> None:
         mark = "[green]✔[/]" if line.holds else "[red]✘[/]"
         if heading.startswith("Statements"):
             mark = "[yellow]•[/]"
-        detail = f" [dim]— {line.detail}[/]" if line.detail else ""
-        console.print(f"{'  ' * (line.depth + 1)}{mark} {line.text}{detail}")
+        detail = f" [dim]— {escape(line.detail)}[/]" if line.detail else ""
+        console.print(f"{'  ' * (line.depth + 1)}{mark} {escape(line.text)}{detail}")
 
 
 COMMANDS: list[click.Command] = [verify]

@@ -25,7 +25,16 @@ from parley.core.charter import Role
 from parley.core.event import EventType, SignedEvent, event_from_json
 from parley.core.log_evidence import LogEvidence, check_log
 from parley.core.report import Line, human_time
-from parley.errors import InvalidInputError, ParleyError
+from parley.errors import (
+    EquivocationError,
+    InvalidInputError,
+    NotFoundError,
+    ParleyError,
+    ProofError,
+    ProtocolError,
+    SignatureError,
+    VerificationError,
+)
 
 BUNDLE_FORMAT = "parley/bundle/v1"
 MAX_BUNDLE_BYTES = 64 * 2**20
@@ -142,7 +151,9 @@ def _event(obj: object, i: int) -> SignedEvent:
     try:
         return event_from_json(obj)
     except InvalidInputError as exc:
-        raise InvalidInputError(f"event {i}: {exc}") from exc
+        said = str(exc)
+        where = "" if said.startswith(f"event {i}:") else f"event {i}: "
+        raise InvalidInputError(where + said) from exc
 
 
 def check_bundle(data: bytes, *, witness_policy: str | None = None) -> Report:
@@ -157,9 +168,23 @@ def check_bundle(data: bytes, *, witness_policy: str | None = None) -> Report:
 
 
 def _plain(exc: BaseException) -> str:
+    """What is wrong, for a person: what kind of fault, then where and what."""
     if isinstance(exc, RecursionError):
         return "the bundle nests too deeply to be read"
-    return f"{type(exc).__name__.removesuffix('Error').lower() or 'error'}: {exc}"
+    kind = next((said for cls, said in FAULTS if isinstance(exc, cls)), "invalid")
+    return f"{kind}: {exc}"
+
+
+FAULTS: tuple[tuple[type[ParleyError], str], ...] = (
+    (InvalidInputError, "malformed or altered"),
+    (SignatureError, "a signature does not verify"),
+    (ProofError, "a log proof does not verify"),
+    (EquivocationError, "the log signed two histories"),
+    (VerificationError, "does not verify"),
+    (ProtocolError, "against the negotiation's rules"),
+    (NotFoundError, "incomplete"),
+)
+"""The kind of fault a bundle has, by the error that found it (the first that applies)."""
 
 
 def _report(state: protocol.State, events: list[SignedEvent], evidence: LogEvidence) -> Report:

@@ -79,7 +79,11 @@ def _check_each(
     first, last = reports[0], reports[-1]
     cp = last.checkpoint
     lines = [
-        Line(f"all {len(events)} events are entries {first.index}–{last.index} of log {cp.origin}"),
+        Line(
+            f"all {len(events)} events are in log {cp.origin}",
+            True,
+            _entries(first.index, last.index, len(events)),
+        ),
         Line(f"checkpoint at size {cp.size}, signed by log key {log_key.name}+{log_key.id_hex}"),
         *(
             Line(f"cosigned by log witness {c.name}", True, f"at {human_time(c.timestamp)}")
@@ -112,3 +116,9 @@ def _check_order(reports: list[tlogproof.ProofReport]) -> None:
     indexes = [r.index for r in reports]
     if any(b <= a for a, b in pairwise(indexes)):
         raise VerificationError("the events are not in the log in the order of their chain")
+
+
+def _entries(first: int, last: int, count: int) -> str:
+    """Where the events sit in the log, which other negotiations share."""
+    span = f"entries {first} to {last}"
+    return span if last - first + 1 == count else f"{span}, in order, among other negotiations'"
