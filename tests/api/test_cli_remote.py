@@ -45,6 +45,13 @@ class Cli:
         return result
 
 
+def runner_output(cli: Cli, *args: str) -> str:
+    """What a command that fails says."""
+    result = cli.runner.invoke(main, list(args), env=cli.env)
+    assert result.exit_code != 0
+    return result.output
+
+
 def test_the_cli_drives_a_whole_negotiation_through_the_server(tmp_path: Path) -> None:
     server_home = tmp_path / "server"
     for name in ("qa-log-witness", "tr-log-witness"):
@@ -84,6 +91,10 @@ def test_the_cli_drives_a_whole_negotiation_through_the_server(tmp_path: Path) -
         status = json.loads(cli("status", "--json", PARLEY_AS="PK").output)
         assert status["phase"] == "in_force" and status["negotiation"] == nid.group(1)
         assert status["final"].startswith(v)
+        # reading commands say who reads with --as too; an unknown code is who it would be
+        assert json.loads(cli("status", "--json", "--as", "AF").output) == status
+        stranger = runner_output(cli, "status", "--as", "XX")
+        assert "XX" in stranger and "Traceback" not in stranger
         listed = cli("negotiation", "list", "--json", PARLEY_AS="AF").output
         assert json.loads(listed)[0]["id"] == nid.group(1)
         assert cli("text", v, PARLEY_AS="PK").output == textformat.render(clean_text())

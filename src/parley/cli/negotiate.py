@@ -44,6 +44,15 @@ def actor_options(f: Any) -> Any:
     return click.option("--as", "code", required=True, help="Act as this participant.")(f)
 
 
+def reader_option(f: Any) -> Any:
+    """``--as CODE`` on a command that only reads: through a server, whose key logs in."""
+    return click.option(
+        "--as", "code",
+        help="Through a server: read as this participant (default: PARLEY_AS, else the one "
+        "that logged in last).",
+    )(f)  # fmt: skip
+
+
 def current(home: Home, negotiation: str | None) -> str:
     """The negotiation to act on."""
     services = home.services()
@@ -125,8 +134,9 @@ def negotiation_open(home: Home, charter_file: Path, code: str, key_file: Path |
 
 @negotiation_group.command("list")
 @click.option("--json", "as_json", is_flag=True)
+@reader_option
 @pass_home
-def negotiation_list(home: Home, as_json: bool) -> None:
+def negotiation_list(home: Home, as_json: bool, code: str | None) -> None:
     """Every negotiation in this store."""
     with reported():
         rows = home.services().negotiations()

@@ -14,7 +14,7 @@ import click
 from parley.cli.errors import reported
 from parley.cli.home import Home
 from parley.cli.log import evidence_group
-from parley.cli.negotiate import current, negotiation_option, pass_home
+from parley.cli.negotiate import current, negotiation_option, pass_home, reader_option
 from parley.core import text as text_model
 from parley.core import textformat
 from parley.core.agenda import agenda
@@ -70,8 +70,9 @@ def _text_status(text: text_model.Text) -> dict[str, Any]:
 @click.command("status")
 @negotiation_option
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@reader_option
 @pass_home
-def status(home: Home, negotiation: str | None, as_json: bool) -> None:
+def status(home: Home, negotiation: str | None, as_json: bool, code: str | None) -> None:
     """Where the negotiation stands: phase, pen, and what each participant still has to do."""
     with reported():
         state = home.services().state(current(home, negotiation))
@@ -149,9 +150,15 @@ def describe(event: SignedEvent) -> str:
 @click.option(
     "--json", "as_json", is_flag=True, help="The canonical JSON instead of the text format."
 )
+@reader_option
 @pass_home
 def text_version(
-    home: Home, version: str, negotiation: str | None, output: Path | None, as_json: bool
+    home: Home,
+    version: str,
+    negotiation: str | None,
+    output: Path | None,
+    as_json: bool,
+    code: str | None,
 ) -> None:
     """A version's text (in the Parley text format, or canonical JSON)."""
     with reported():
@@ -164,8 +171,9 @@ def text_version(
 @click.command("bundle")
 @negotiation_option
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@reader_option
 @pass_home
-def bundle_cmd(home: Home, negotiation: str | None, output: Path) -> None:
+def bundle_cmd(home: Home, negotiation: str | None, output: Path, code: str | None) -> None:
     """Write the agreement bundle: one file anyone can verify offline with `parley verify`."""
     with reported():
         data = home.services().bundle(current(home, negotiation))
