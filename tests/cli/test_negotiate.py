@@ -152,3 +152,14 @@ def test_errors_are_one_line_and_coded(workdir: Path) -> None:
     result = run("status")
     assert result.exit_code == 3
     assert result.stderr.startswith("error: no negotiation yet")
+
+
+def test_convening_names_the_charters_codes_and_the_next_command(workdir: Path) -> None:
+    for code in ("PK", "AF", "QA", "TR"):
+        ok("key", "new", code)
+    typo = run("negotiation", "open", "charter.toml", "--as", "XX")
+    assert typo.exit_code == 2
+    assert typo.stderr == "error: XX is not in the charter (PK, AF, QA, TR): convene as one\n"
+    said = ok("negotiation", "open", "charter.toml", "--as", "QA")
+    nid = said.split()[1]
+    assert f"every participant now joins: parley join -n {nid[:12]} --as CODE" in said

@@ -98,17 +98,23 @@ def _participant(entry: object, where: str, key_file: Callable[[str], Path]) -> 
             f"{where}: roles must be some of {', '.join(r.value for r in Role)}, "
             f"found {', '.join(map(repr, unknown)) or 'none'}"
         )
-    vkeys = _strings(d.get("keys", []), f"{where}: keys") or [_own_vkey(key_file(code))]
+    vkeys = _strings(d.get("keys", []), f"{where}: keys") or [_own_vkey(where, key_file(code))]
     name = read_string(d.get("name", code), f"{where}: name")
     keys = tuple(parse_vkey(v) for v in vkeys)
     return Participant(code, name, tuple(Role(r) for r in roles), keys)
 
 
-def _own_vkey(path: Path) -> str:
+def _own_vkey(where: str, path: Path) -> str:
+    """The vkey of a key file in this home, for a participant whose charter entry lists none."""
     try:
         return key_file_vkey(path.read_bytes()).vkey()
     except OSError as exc:
-        raise NotFoundError(f"no keys listed and no key file {path}: run `parley key new`") from exc
+        code = path.stem
+        raise NotFoundError(
+            f"{where}: no keys listed, and no key file {path} to take one from: list the "
+            f"delegation's vkey in keys (on their own machine, `parley key new {code}` prints it, "
+            f"or `parley key show {code}` once made)"
+        ) from exc
 
 
 def _strings(value: Any, where: str) -> list[str]:

@@ -126,10 +126,14 @@ def negotiation_open(home: Home, charter_file: Path, code: str, key_file: Path |
         setup = home.services().log_setup
         log = setup.charter_log() if setup else None
         charter = read_charter(charter_file, home.key_file, log)
+        if charter.participant(code) is None:
+            codes = ", ".join(p.code for p in charter.participants)
+            raise InvalidInputError(f"{code} is not in the charter ({codes}): convene as one")
         key = home.participant_key(code, key_file)
-        receipt = home.services().open_negotiation(charter, key, code)
-        click.echo(f"negotiation {receipt.state.negotiation} convened by {code}")
-        click.echo("every participant now joins: parley join --as CODE")
+        nid = home.services().open_negotiation(charter, key, code).state.negotiation
+        click.echo(f"negotiation {nid} convened by {code}")
+        server = f" --server {home.server_url}" if home.server_url else ""
+        click.echo(f"every participant now joins: parley{server} join -n {nid[:12]} --as CODE")
 
 
 @negotiation_group.command("list")
