@@ -232,3 +232,32 @@ def test_the_agenda_says_what_waits_for_whom() -> None:
     assert any(t.what == "witness PK's signature" for t in agenda(table.s))
     table.play("QA", T.WITNESS, moves.witness(pk))
     assert not any(t.what == "witness PK's signature" for t in agenda(table.s))
+
+
+def test_the_agenda_drops_answered_and_superseded_reviews_and_asks_for_integration() -> None:
+    from parley.core.agenda import agenda
+
+    table = Table().open()
+    draft = clean_text()
+    v1 = text_model.version_hash(draft)
+    table.play("QA", T.PROPOSE, moves.propose(draft))
+    table.play("QA", T.SEND, moves.send(v1, ["AF", "PK"]))
+    table.play("PK", T.REJECT, moves.reject(v1, "Article 1 says too little."))
+    assert [t.code for t in agenda(table.s)] == ["AF"]  # a rejection answers the review
+    ours = clean_text("The Parties shall refrain from any attack.")
+    table.play("AF", T.AMEND, moves.amend(v1, ours))
+    returned = [(t.code, t.what) for t in agenda(table.s)]
+    assert returned == [
+        (c, f"integrate the returns to version {v1[:8]}… (AF)") for c in ("QA", "TR")
+    ]
+    a = text_model.version_hash(ours)
+    table.play("QA", T.INTEGRATE, moves.integrate(v1, [a], ours, []))
+    assert agenda(table.s) == []
+    # a version proposed later and answered directly supersedes an older review left open
+    v3 = text_model.version_hash(clean_text("Third."))
+    table.play("QA", T.PROPOSE, moves.propose(clean_text("Second.")))
+    table.play("QA", T.SEND, moves.send(text_model.version_hash(clean_text("Second.")), ["PK"]))
+    table.play("QA", T.PROPOSE, moves.propose(clean_text("Third.")))
+    assert [t.code for t in agenda(table.s)] == ["PK"]
+    table.play("PK", T.ACCEPT, moves.accept(v3))
+    assert [t.code for t in agenda(table.s)] == []

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from parley.core import policy
 from parley.core.charter import Role
+from parley.core.event import EventType
+from parley.core.integration import is_return_of
 from parley.core.protocol import Mode, Phase, State, firm_acceptors, pen_holders
 
 
@@ -30,7 +32,7 @@ def agenda(state: State) -> list[Task]:
             Task(c, "join the negotiation") for c in state.charter.codes() if c not in state.joined
         ]
     elif state.phase is Phase.OPEN:
-        tasks += _reviews(state) + _confirmations(state) + _finalize(state)
+        tasks += _reviews(state) + _integrations(state) + _confirmations(state) + _finalize(state)
     elif state.phase is Phase.SUSPENDED:
         who = [state.suspended_by] if state.suspended_by else state.charter.codes(Role.MEDIATOR)
         tasks += [Task(c, "resume the talks when ready") for c in who]
@@ -41,15 +43,51 @@ def agenda(state: State) -> list[Task]:
 
 
 def _reviews(state: State) -> list[Task]:
+    """Versions sent and not yet answered; a version is superseded, for a participant, once a
+    later one was sent to it or answered by it."""
+    order = {version: i for i, version in enumerate(state.versions)}
+    latest: dict[str, int] = {}
+    for table in (state.sent, state.responded):
+        for version, codes in table.items():
+            for code in codes:
+                latest[code] = max(latest.get(code, -1), order.get(version, -1))
     out = []
     for version, recipients in state.sent.items():
         answered = state.responded.get(version, frozenset())
         for code in sorted(recipients - answered):
+            if order.get(version, -1) < latest.get(code, -1):
+                continue
             deadline = state.deadlines.get(version)
             out.append(
                 Task(code, f"review version {version[:8]}…: amend, accept or reject", deadline)
             )
     return out
+
+
+def _integrations(state: State) -> list[Task]:
+    """Returns to a version every recipient has answered, not yet integrated: for the
+    mediators who hold the pen."""
+    merged = {
+        p for v in state.versions.values() if v.move is EventType.INTEGRATE for p in v.parents
+    }
+    out = []
+    for version, recipients in state.sent.items():
+        if recipients - state.responded.get(version, frozenset()):
+            continue  # answers are still due: the reviews say whose
+        returns = [
+            v for v in state.versions.values() if is_return_of(v, version) and v.hash not in merged
+        ]
+        if returns:
+            by = ", ".join(sorted({v.author for v in returns}))
+            out += [
+                Task(c, f"integrate the returns to version {version[:8]}… ({by})")
+                for c in _mediators_with_pen(state)
+            ]
+    return out
+
+
+def _mediators_with_pen(state: State) -> list[str]:
+    return [c for c in pen_holders(state) if c in state.charter.codes(Role.MEDIATOR)]
 
 
 def _confirmations(state: State) -> list[Task]:
@@ -69,10 +107,9 @@ def _finalize(state: State) -> list[Task]:
     parties = state.charter.codes(Role.PARTY)
     for version in state.versions:
         if len(firm_acceptors(state, version)) == len(parties):
-            holders = [c for c in pen_holders(state) if c in state.charter.codes(Role.MEDIATOR)]
             return [
                 Task(c, f"finalize version {version[:8]}…, accepted by every party")
-                for c in holders
+                for c in _mediators_with_pen(state)
             ]
     return []
 

@@ -628,6 +628,7 @@ def _reject(d: _Draft, ev: SignedEvent, body: Body) -> None:
     d.known(version, author, "reject")
     if not str(body.get("reasons", "")).strip():
         raise PreconditionError("a rejection must give its reasons")
+    d.responded[version] = _added(d.responded.get(version), author)
     held = d.acceptances.get(author, {}).get(version)
     if held is not None:
         withdrawn = Acceptance(held.mode, held.event, held.confirmed_by, ev.hash)
