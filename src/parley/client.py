@@ -24,7 +24,6 @@ import json
 import os
 import time
 import weakref
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +40,7 @@ from parley.core.checkpoint import Checkpoint, open_checkpoint
 from parley.core.event import EventType, SignedEvent, event_from_json, format_time
 from parley.core.keys import PublicKey, SigningKey, key_file_vkey, parse_vkey
 from parley.core.note import parse_note
+from parley.core.prefix import complete_hash, negotiation_id
 from parley.services import Clock, Receipt, retried, utc_now
 from parley.store import NegotiationRow, StoredCheckpoint
 
@@ -161,15 +161,7 @@ class RemoteServices:
 
     def resolve(self, negotiation: str) -> str:
         """The full id of one of the caller's negotiations, from the id or a unique prefix."""
-        ids = [r.id for r in self.negotiations()]
-        if negotiation in ids:
-            return negotiation
-        matches = [i for i in ids if i.startswith(negotiation.rstrip("…"))]
-        if len(matches) == 1 and len(negotiation) >= 4:
-            return matches[0]
-        if not matches:
-            raise errors.NotFoundError(f"no negotiation {negotiation}")
-        raise errors.InvalidInputError(f"{negotiation} is ambiguous: give more characters")
+        return negotiation_id((r.id for r in self.negotiations()), negotiation)
 
     def state(self, negotiation: str) -> protocol.State:
         """The state, folded here from the events fetched from the server."""
@@ -201,7 +193,7 @@ class RemoteServices:
         for nid, state in self._states.items():
             candidates.update(state.versions)
             candidates.update(e.hash for e in self._events[nid])
-        return _complete(candidates, prefix, what)
+        return complete_hash(candidates, prefix, what)
 
     def _fetch_some(self) -> None:
         """Fetch every negotiation of the caller's, unless a command has fetched one already."""
@@ -289,7 +281,7 @@ class RemoteServices:
         """A tlog-proof for one of the caller's events, verified against the log key."""
         self._fetch_some()
         where = {e.hash: nid for nid, events in self._events.items() for e in events}
-        full = _complete(where, event_hash, "event")
+        full = complete_hash(where, event_hash, "event")
         negotiation = where[full]
         text = self._text("GET", f"/api/negotiations/{negotiation}/events/{full}/proof")
         setup = self.log_setup
@@ -519,19 +511,3 @@ def _write_private(path: Path, data: bytes) -> None:
     with os.fdopen(fd, "wb") as out:
         out.write(data)
     os.replace(aside, path)
-
-
-def _complete(candidates: Iterable[str], prefix: str, what: str) -> str:
-    prefix = prefix.rstrip("…").lower()
-    if len(prefix) < 4 or any(c not in "0123456789abcdef" for c in prefix):
-        raise errors.InvalidInputError(
-            f"{what} must be a hash or at least 4 hex digits of one, found {prefix!r}"
-        )
-    matches = sorted({c for c in candidates if c.startswith(prefix)})
-    if not matches:
-        raise errors.NotFoundError(f"no {what} {prefix}…")
-    if len(matches) > 1:
-        raise errors.InvalidInputError(
-            f"{prefix}… is ambiguous ({len(matches)} matches): give more digits"
-        )
-    return matches[0]

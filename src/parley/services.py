@@ -24,6 +24,7 @@ from parley.core.event import EventType, SignedEvent, format_time
 from parley.core.keys import SigningKey
 from parley.core.log import LocalWitness
 from parley.core.note import Note, parse_note
+from parley.core.prefix import hex_prefix, negotiation_id, one_match
 from parley.core.witness import Cosigned
 from parley.errors import ConflictError, InvalidInputError, NotFoundError, ParleyError
 from parley.remote_witnesses import RemoteWitnesses
@@ -572,25 +573,9 @@ def _index(tx: Transaction, event: SignedEvent) -> int:
 def _resolve_negotiation(tx: Transaction, negotiation: str) -> str:
     if tx.negotiation(negotiation) is not None:
         return negotiation
-    matches = [r.id for r in tx.negotiations() if r.id.startswith(negotiation.rstrip("…"))]
-    if len(matches) == 1 and len(negotiation) >= 4:
-        return matches[0]
-    if not matches:
-        raise NotFoundError(f"no negotiation {negotiation}")
-    raise InvalidInputError(f"{negotiation} is ambiguous: give more characters")
+    return negotiation_id((r.id for r in tx.negotiations()), negotiation)
 
 
-def _complete(tx: Transaction, prefix: str, what: str) -> str:
-    prefix = prefix.rstrip("…").lower()
-    if len(prefix) < 4 or any(c not in "0123456789abcdef" for c in prefix):
-        raise InvalidInputError(
-            f"{what} must be a hash or at least 4 hex digits of one, found {prefix!r}"
-        )
-    matches = tx.complete(prefix)
-    if not matches:
-        raise NotFoundError(f"no {what} {prefix}…")
-    if len(matches) > 1:
-        raise InvalidInputError(
-            f"{prefix}… is ambiguous ({len(matches)} matches): give more digits"
-        )
-    return matches[0]
+def _complete(tx: Transaction, typed: str, what: str) -> str:
+    found = hex_prefix(typed, what)
+    return one_match(sorted(tx.complete(found)), found, what)

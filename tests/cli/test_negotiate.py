@@ -98,6 +98,13 @@ def test_a_whole_negotiation_from_the_command_line(workdir: Path) -> None:
     assert "[without" in ok("history")  # brackets are the delegation's words, not markup
     ok("confirm", short, "--as", "AF")
     ok("finalize", short, "--as", "QA")
+    early = run("witness", "PK", "--as", "QA")
+    assert (
+        early.exit_code != 0
+        and early.stderr == "error: PK has not signed: there is nothing to witness\n"
+    )
+    typo = run("witness", "XX", "--as", "QA")
+    assert typo.stderr == "error: XX is not a party (PK, AF) nor a sign event's hash\n"
     ok("sign", "--as", "PK")
     ok("sign", "--as", "AF")
     ok("witness", "PK", "--as", "QA")

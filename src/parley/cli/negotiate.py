@@ -25,7 +25,7 @@ from parley.core.charter import Role
 from parley.core.event import EventType
 from parley.core.integration import Return
 from parley.core.protocol import Mode
-from parley.errors import InvalidInputError, NotFoundError
+from parley.errors import InvalidInputError, NotFoundError, PreconditionError
 from parley.services import Receipt
 
 pass_home = click.make_pass_decorator(Home, ensure=True)
@@ -445,7 +445,7 @@ def ratify(home: Home, negotiation: str | None, code: str, key_file: Path | None
 
 
 @click.command("witness")
-@click.argument("sign_event")
+@click.argument("sign_event", metavar="PARTY|SIGN_EVENT")
 @negotiation_option
 @actor_options
 @pass_home
@@ -455,8 +455,19 @@ def witness(
     """Attest one specific party signature (by its event hash, or the signing party's code)."""
     with reported():
         state = home.services().state(current(home, negotiation))
-        held = state.signatures.get(sign_event.upper())
-        full = held.event if held else home.services().complete(sign_event, "sign event")
+        party = state.charter.participant(sign_event.upper())
+        if party is not None:
+            held = state.signatures.get(party.code)
+            if held is None:
+                raise PreconditionError(f"{party.code} has not signed: there is nothing to witness")
+            full = held.event
+        elif all(c in "0123456789abcdef…" for c in sign_event.lower()):
+            full = home.services().complete(sign_event, "sign event")
+        else:
+            parties = ", ".join(state.charter.codes(Role.PARTY))
+            raise InvalidInputError(
+                f"{sign_event} is not a party ({parties}) nor a sign event's hash"
+            )
         act(home, negotiation, code, key_file, EventType.WITNESS, moves.witness(full))
 
 
