@@ -95,6 +95,12 @@ def test_the_cli_drives_a_whole_negotiation_through_the_server(tmp_path: Path) -
         assert json.loads(cli("status", "--json", "--as", "AF").output) == status
         stranger = runner_output(cli, "status", "--as", "XX")
         assert "XX" in stranger and "Traceback" not in stranger
+        # a delegation that made itself another key is not told the negotiation exists, but
+        # is told why it may not see one
+        other = Cli(tmp_path / "other-pk", url)
+        other("key", "new", "PK")
+        hidden = runner_output(other, "status", "-n", nid.group(1)[:12], "--as", "PK")
+        assert "shows a negotiation only to the keys its charter lists" in hidden
         listed = cli("negotiation", "list", "--json", PARLEY_AS="AF").output
         assert json.loads(listed)[0]["id"] == nid.group(1)
         assert cli("text", v, PARLEY_AS="PK").output == textformat.render(clean_text())

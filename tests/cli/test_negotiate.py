@@ -161,6 +161,16 @@ def test_errors_are_one_line_and_coded(workdir: Path) -> None:
     assert result.stderr.startswith("error: no negotiation yet")
 
 
+def test_an_empty_local_store_says_where_it_is_and_that_a_server_is_elsewhere(
+    workdir: Path,
+) -> None:
+    hint = f"in the local store ({workdir / 'home'}; to work through a server: --server URL)"
+    assert hint in run("status", "-n", "e673").stderr
+    assert hint in run("status").stderr
+    listed = run("negotiation", "list")
+    assert listed.exit_code == 0 and listed.stdout == "" and hint in listed.stderr
+
+
 def test_convening_names_the_charters_codes_and_the_next_command(workdir: Path) -> None:
     for code in ("PK", "AF", "QA", "TR"):
         ok("key", "new", code)

@@ -57,15 +57,33 @@ def current(home: Home, negotiation: str | None) -> str:
     """The negotiation to act on."""
     services = home.services()
     if negotiation:
-        return services.resolve(negotiation)
+        try:
+            return services.resolve(negotiation)
+        except NotFoundError as exc:
+            raise NotFoundError(f"{exc}{_where(home, services.negotiations())}") from exc
     rows = services.negotiations()
     if len(rows) == 1:
         return rows[0].id
     if not rows:
-        raise NotFoundError("no negotiation yet: start one with `parley negotiation open`")
+        raise NotFoundError(
+            f"no negotiation yet{_where(home, rows)}: start one with `parley negotiation open`"
+        )
     raise InvalidInputError(
         "several negotiations: say which with -n ID (see `parley negotiation list`)"
     )
+
+
+def _where(home: Home, rows: list[Any]) -> str:
+    """Where was looked: a local store that holds nothing, or a server, which shows a
+    negotiation only to the keys its charter lists."""
+    if home.server_url:
+        return (
+            f" on {home.server_url} for this key (a server shows a negotiation only to the "
+            "keys its charter lists: compare yours, `parley key show CODE`)"
+        )
+    if rows:
+        return ""
+    return f" in the local store ({home.path}; to work through a server: --server URL)"
 
 
 def act(
@@ -149,6 +167,8 @@ def negotiation_list(home: Home, as_json: bool, code: str | None) -> None:
         return
     for r in rows:
         click.echo(f"{r.id[:12]}…  {r.phase:<10} {r.seq:>5} events  {r.title}")
+    if not rows:
+        click.echo(f"no negotiations{_where(home, rows)}", err=True)
 
 
 # --- moves --------------------------------------------------------------------------------------
