@@ -374,7 +374,14 @@ class RemoteServices:
             info = response.json()["error"]
             code, message = str(info["code"]), str(info["message"])
         except (ValueError, KeyError, TypeError):
-            code, message = "error", f"HTTP {response.status_code}: {response.text[:200]}"
+            code, message = "error", ""
+        if not message or message == "Not Found":  # no answer of Parley's: a route it lacks
+            path = response.request.url.path
+            message = (
+                f"{self.url} answered {response.status_code} {response.reason_phrase} to "
+                f"{path}, not as a Parley server does: is it the address of one (its origin, "
+                "without /api)?"
+            )
         raise ERRORS_BY_CODE.get(code, errors.ParleyError)(message)
 
     # --- sessions --------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner, Result
 
@@ -115,3 +116,24 @@ def test_the_cli_drives_a_whole_negotiation_through_the_server(tmp_path: Path) -
         cli("bundle", "-o", str(bundle_file), PARLEY_AS="TR")
         verified = cli("verify", str(bundle_file))
         assert "VALID AND IN FORCE" in verified.output
+
+
+async def _not_parley(scope: dict[str, object], receive: object, send: Any) -> None:
+    """Some other web server: an HTML page for everything."""
+    if scope["type"] != "http":
+        return
+    page = (
+        b"<!DOCTYPE HTML>\n<html><body><h1>Error 501</h1>\n<p>Unsupported method</p></body></html>"
+    )
+    await send({"type": "http.response.start", "status": 501,
+                "headers": [(b"content-type", b"text/html")]})  # fmt: skip
+    await send({"type": "http.response.body", "body": page})
+
+
+def test_an_address_that_is_no_parley_server_is_said_so_in_one_line(tmp_path: Path) -> None:
+    with serving(lambda url: _not_parley) as url:
+        cli = Cli(tmp_path / "client", url)
+        cli("key", "new", "PK")
+        said = runner_output(cli, "status", "--as", "PK")
+    assert said.count("\n") == 1 and "DOCTYPE" not in said
+    assert f"{url} answered 501 Not Implemented to /api/login/challenge, not as a Parley" in said
