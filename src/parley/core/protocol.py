@@ -427,19 +427,20 @@ class _Draft:
     def _check_rule(self, event: SignedEvent) -> None:
         env = event.envelope
         rule = RULES[env.type]
+        move = _VERBS.get(env.type, str(env.type))
         if env.author not in self.joined and env.type is not EventType.JOIN:
-            raise IllegalMoveError(
-                f"{env.author} cannot {env.type}: it has not joined the negotiation"
-            )
+            raise IllegalMoveError(f"{env.author} cannot {move}: it has not joined the negotiation")
+        if env.author in self.joined and env.type is EventType.JOIN:
+            raise IllegalMoveError(f"{env.author} has already joined")
         if self.phase not in rule.phases:
             raise IllegalMoveError(
-                f"{env.author} cannot {env.type} while the negotiation is {_said(self.phase)}"
+                f"{env.author} cannot {move} while the negotiation is {_said(self.phase)}"
             )
         if rule.roles is not None:
             me = self.charter.participant(env.author)
             if me is None or not any(me.has(r) for r in rule.roles):
                 who = " or ".join(f"a {r}" for r in sorted(rule.roles))
-                raise UnauthorizedMoveError(f"{env.author} cannot {env.type}: only {who} can")
+                raise UnauthorizedMoveError(f"{env.author} cannot {move}: only {who} can")
         self._check_audience(event, rule)
 
     def _check_audience(self, event: SignedEvent, rule: MoveRule) -> None:
@@ -494,6 +495,10 @@ class _Draft:
         facts = _facts(self.signatures, self.witnesses, self.endorsements)
         holds, _ = policy.evaluate(self.charter.policy, facts)
         self.phase = Phase.IN_FORCE if holds else Phase.SIGNING
+
+
+_VERBS = {EventType.STATEMENT: "make a statement", EventType.CHARTER: "convene"}
+"""A move named as a verb where its type is no verb ("PK cannot make a statement")."""
 
 
 def _said(phase: Phase) -> str:
@@ -551,8 +556,6 @@ def _join(d: _Draft, ev: SignedEvent, body: Body) -> None:
     author = ev.envelope.author
     if body is None or body.get("charter") != d.charter.id:
         raise PreconditionError(f"{author}'s join does not sign this charter's hash")
-    if author in d.joined:
-        raise IllegalMoveError(f"{author} has already joined")
     d.joined.add(author)
     if len(d.joined) == len(d.charter.participants):
         d.phase = Phase.OPEN
