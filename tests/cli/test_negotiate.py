@@ -74,6 +74,11 @@ def test_a_whole_negotiation_from_the_command_line(workdir: Path) -> None:
         ok("join", "--as", code)
     version = ok("propose", "draft.txt", "--as", "QA").split("version ")[-1].strip()
     short = version[:8]
+    stranger = run("send", short, "--to", "XX", "--as", "QA")
+    assert stranger.exit_code == 4
+    assert stranger.stderr == "error: XX: not in the charter (PK, AF, QA, TR)\n"
+    early = run("sign", "--as", "PK")
+    assert early.exit_code == 4 and "no final text to sign yet" in early.stderr
     ok(
         "send",
         short,

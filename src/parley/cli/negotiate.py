@@ -445,7 +445,7 @@ def sign(
     with reported():
         state = home.services().state(current(home, negotiation))
         if state.final is None:
-            raise InvalidInputError("there is no final text to sign yet")
+            raise PreconditionError("there is no final text to sign yet: it is finalized first")
         mode = Mode.AD_REFERENDUM if ad_ref else Mode.FIRM
         act(home, negotiation, code, key_file, EventType.SIGN, moves.sign(state.final, mode))
 
@@ -460,7 +460,7 @@ def ratify(home: Home, negotiation: str | None, code: str, key_file: Path | None
         state = home.services().state(current(home, negotiation))
         held = state.signatures.get(code)
         if held is None:
-            raise InvalidInputError(f"{code} has not signed")
+            raise PreconditionError(f"{code} has not signed")
         act(home, negotiation, code, key_file, EventType.RATIFY, moves.ratify(held.event))
 
 
@@ -500,7 +500,7 @@ def endorse(home: Home, negotiation: str | None, code: str, key_file: Path | Non
     with reported():
         state = home.services().state(current(home, negotiation))
         if state.final is None:
-            raise InvalidInputError("there is no final text to endorse yet")
+            raise PreconditionError("there is no final text to endorse yet")
         signs = [
             state.signatures[p].event
             for p in state.charter.codes(Role.PARTY)

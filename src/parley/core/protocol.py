@@ -576,7 +576,11 @@ def _send(d: _Draft, ev: SignedEvent, body: Body) -> None:
         raise IllegalMoveError(f"{author} cannot send: {_pen_rule(d)}")
     version, to = _str(body, "version"), _strs(body, "to")
     d.known(version, author, "send")
-    if not to or any(d.charter.participant(c) is None or c == author for c in to):
+    strangers = [c for c in to if d.charter.participant(c) is None]
+    if strangers:
+        codes = ", ".join(d.charter.codes())
+        raise PreconditionError(f"{', '.join(strangers)}: not in the charter ({codes})")
+    if not to or author in to:
         raise PreconditionError("a send names one or more other participants in 'to'")
     if "deadline" in body:
         parse_time(_str(body, "deadline"))
