@@ -105,6 +105,8 @@ def test_the_cli_drives_a_whole_negotiation_through_the_server(tmp_path: Path) -
         listed = cli("negotiation", "list", "--json", PARLEY_AS="AF").output
         assert json.loads(listed)[0]["id"] == nid.group(1)
         assert cli("text", v, PARLEY_AS="PK").output == textformat.render(clean_text())
+        before = cli("text", "-n", nid.group(1)[:8], "--as", "PK", v)  # options first, too
+        assert before.output == textformat.render(clean_text())
         checkpoint = cli("log", "checkpoint").output
         assert checkpoint.splitlines()[1] == str(status["events"])
         history = json.loads(cli("history", "--json", "--as", "AF").output)

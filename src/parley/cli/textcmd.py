@@ -68,6 +68,12 @@ class _VersionFallback(click.Group):
             args = ["version", *args]
         return super().resolve_command(ctx, args)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # ``parley text -n ID VERSION``: options first are the version's (the group has none)
+        if args and args[0].startswith("-") and args[0] not in ctx.help_option_names:
+            args = ["version", *args]
+        return super().parse_args(ctx, args)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*self.commands, "version"])
 
