@@ -101,6 +101,9 @@ def test_a_whole_negotiation_from_the_command_line(workdir: Path) -> None:
     said = "[without prejudice] our territory will not be used against anyone."
     ok("statement", said, "--as", "AF")
     assert "[without" in ok("history")  # brackets are the delegation's words, not markup
+    assert run("history", "--as", "XX").stderr == (
+        "error: XX is not a participant of this negotiation\n"
+    )
     ok("confirm", short, "--as", "AF")
     ok("finalize", short, "--as", "QA")
     early = run("witness", "PK", "--as", "QA")

@@ -141,13 +141,13 @@ def test_a_stranger_is_refused() -> None:
 def test_refusals_name_the_move_as_a_verb_and_a_second_join_as_such() -> None:
     table = Table()
     table.play("QA", T.JOIN, moves.join(table.s))
-    with pytest.raises(IllegalMoveError, match="^QA has already joined$"):
+    with pytest.raises(IllegalMoveError, match=r"^QA has already joined$"):
         table.play("QA", T.JOIN, moves.join(table.s))
-    with pytest.raises(IllegalMoveError, match="^PK cannot make a statement: it has not joined"):
+    with pytest.raises(IllegalMoveError, match=r"^PK cannot make a statement: it has not joined"):
         table.play("PK", T.STATEMENT, moves.statement("x"))
     for code in ("PK", "AF", "TR"):
         table.play(code, T.JOIN, moves.join(table.s))
-    with pytest.raises(IllegalMoveError, match="^PK has already joined$"):  # not "while open"
+    with pytest.raises(IllegalMoveError, match=r"^PK has already joined$"):  # not "while open"
         table.play("PK", T.JOIN, moves.join(table.s))
 
 

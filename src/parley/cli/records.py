@@ -113,7 +113,10 @@ def _print_status(state: State) -> None:
 def history(home: Home, negotiation: str | None, viewer: str | None, as_json: bool) -> None:
     """Every event, in order: who did what, when."""
     with reported():
-        events = home.services().events(current(home, negotiation), viewer=viewer)
+        nid = current(home, negotiation)
+        if viewer is not None and home.services().state(nid).charter.participant(viewer) is None:
+            raise InvalidInputError(f"{viewer} is not a participant of this negotiation")
+        events = home.services().events(nid, viewer=viewer)
     if as_json:
         click.echo(json.dumps([e.to_json() for e in events], indent=1, ensure_ascii=False))
         return
