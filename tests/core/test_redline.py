@@ -563,6 +563,8 @@ def _squeezed(parts: list[str]) -> str:
 @settings(max_examples=200)
 @given(bodies(), bodies())
 @example(old=(), new=(Run("0."),))  # a line that would start an ordered list
+# a format character is no punctuation to CommonMark: "\U000e0001~~¶~~" would be no mark
+@example(old=(Run("the \U000e0001\nthe"),), new=(Run("\U000e0001"),))
 def test_markdown_marks_are_read_as_marks(old: tuple[Inline, ...], new: tuple[Inline, ...]) -> None:
     segments = diff_body(old, new)
     page = (

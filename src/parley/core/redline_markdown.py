@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from parley.core.redline import Op, ProvisionChange, Redline, Segment, Side
@@ -38,19 +39,26 @@ def _md_wrap(text: str, marker: str, before: str = " ", after: str = " ") -> str
         return text
     start = text.index(core[0])
     lead, trail = text[:start], text[start + len(core) :]
-    opens = bool(lead) or _md_free(before) or not _punctuation(core[0])
-    closes = bool(trail) or _md_free(after) or not _punctuation(core[-1])
+    opens = _md_free(lead[-1] if lead else before) or not _punctuation(core[0])
+    closes = _md_free(trail[0] if trail else after) or not _punctuation(core[-1])
     left, right = (marker, marker) if opens and closes else _MD_TAGS[marker]
     return f"{lead}{left}{md_escape(core)}{right}{trail}"
 
 
 def _punctuation(c: str) -> bool:
-    return not c.isalnum() and not c.isspace()
+    """Punctuation as CommonMark counts it: Unicode categories P and S (ASCII's included); a
+    format character such as U+E0001 is none, and counts as a letter would."""
+    return unicodedata.category(c)[0] in "PS"
+
+
+def _space(c: str) -> bool:
+    """White space as CommonMark counts it (category Zs, tab and line ends)."""
+    return c in "\t\n\x0b\x0c\r" or unicodedata.category(c) == "Zs"
 
 
 def _md_free(c: str) -> bool:
     """True if a marker beside ``c`` (or beside nothing) still counts as one."""
-    return not c or c.isspace() or _punctuation(c)
+    return not c or _space(c) or _punctuation(c)
 
 
 def _md_span(op: Op, text: str, before: str, after: str) -> str:
