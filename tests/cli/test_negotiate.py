@@ -188,3 +188,17 @@ def test_convening_names_the_charters_codes_and_the_next_command(workdir: Path) 
     said = ok("negotiation", "open", "charter.toml", "--as", "QA")
     nid = said.split()[1]
     assert f"every participant now joins: parley join -n {nid[:12]} --as CODE" in said
+
+
+def test_a_text_naming_a_code_outside_the_charter_is_noted(workdir: Path) -> None:
+    for code in ("PK", "AF", "QA", "TR"):
+        ok("key", "new", code)
+    ok("negotiation", "open", "charter.toml", "--as", "QA")
+    for code in ("PK", "AF", "QA", "TR"):
+        ok("join", "--as", code)
+    typo = TEXT.replace("any cross-border attack", "any cross-border attack within [60]{PKK} days")
+    (workdir / "typo.txt").write_text(typo, encoding="utf-8")
+    said = run("propose", "typo.txt", "--as", "QA")
+    assert said.exit_code == 0  # recorded: the text is valid, the note is for the drafter
+    assert said.stderr == "note: the text names PKK, not in the charter (PK, AF, QA, TR)\n"
+    assert run("propose", "draft.txt", "--as", "QA").stderr == ""

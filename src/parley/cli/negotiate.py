@@ -210,6 +210,20 @@ def propose(home: Home, file: Path, parents: tuple[str, ...], caucus: tuple[str,
             _audience(home, negotiation, code, caucus),
         )
         click.echo(f"version {text_model.version_hash(text)}")
+        _note_strangers(home, negotiation, text)
+
+
+def _note_strangers(home: Home, negotiation: str | None, text: text_model.Text) -> None:
+    """Say on stderr which codes the text names (bracket holders, option proposers, reservations)
+    that are not in the charter: a typo there attributes wording to nobody."""
+    charter = home.services().state(current(home, negotiation)).charter
+    strangers = sorted(text_model.codes_named(text) - set(charter.codes()))
+    if strangers:
+        click.echo(
+            f"note: the text names {', '.join(strangers)}, not in the charter "
+            f"({', '.join(charter.codes())})",
+            err=True,
+        )
 
 
 def _audience(
@@ -261,6 +275,7 @@ def amend(home: Home, file: Path, base: str, note: str, caucus: bool,
             audience,
         )
         click.echo(f"version {text_model.version_hash(text)}")
+        _note_strangers(home, negotiation, text)
 
 
 @click.command("accept")
@@ -414,6 +429,7 @@ def integrate(home: Home, returns: tuple[str, ...], base: str | None, text_file:
         act(home, nid, code, key_file, EventType.INTEGRATE,
             moves.integrate(base_v, full, text, decisions))  # fmt: skip
         click.echo(f"version {text_model.version_hash(text)}: {len(result.conflicts)} conflict(s)")
+        _note_strangers(home, nid, text)
         for c in result.conflicts:
             click.echo(f"  {c.provision or 'text'}: {c.kind.value}", err=True)
 

@@ -167,6 +167,25 @@ def status(text: Text) -> Status:
     return Status(count, brackets, options, reservations, tuple(open_ids))
 
 
+def codes_named(text: Text) -> set[str]:
+    """Every participant code the text names: bracket holders, option proposers, reservations."""
+    named: set[str] = set()
+    for provision, _ in walk(text):
+        named.update(provision.reservations)
+        _named_in(provision.body, named)
+    return named
+
+
+def _named_in(body: tuple[Inline, ...], named: set[str]) -> None:
+    for item in body:
+        if isinstance(item, Bracket):
+            named.update(item.holders)
+        elif isinstance(item, Options):
+            for option in item.options:
+                named.add(option.proposer)
+                _named_in(option.body, named)
+
+
 def is_clean(text: Text) -> bool:
     """True when the text has no brackets, no options and no reservations anywhere."""
     return status(text).clean
