@@ -143,6 +143,8 @@ def test_returns_are_integrated_against_the_version_they_amend(workdir: Path) ->
         (workdir / f"{code}.txt").write_text(TEXT.replace("any cross-border attack", words))
         said = ok("amend", f"{code}.txt", "--base", draft[:8], "--as", code)
         returns.append(said.split("version ")[-1].split()[0].rstrip(":"))
+    same = run("amend", "draft.txt", "--base", draft[:8], "--as", "PK")
+    assert same.exit_code == 4 and "PK's amendment changes nothing in version" in same.stderr
     events = json.loads(ok("status", "--json"))["events"]
     # against AF's own return, PK's edit would read as the base's wording: AF's would be lost
     wrong = run("integrate", *returns, "--base", returns[1][:8], "--as", "QA")

@@ -247,6 +247,17 @@ def test_the_agenda_says_what_waits_for_whom() -> None:
     assert not any(t.what == "witness PK's signature" for t in agenda(table.s))
 
 
+def test_an_amendment_that_changes_nothing_is_refused() -> None:
+    table = Table().open()
+    draft = clean_text()
+    v1 = text_model.version_hash(draft)
+    table.play("QA", T.PROPOSE, moves.propose(draft))
+    table.play("QA", T.SEND, moves.send(v1, ["PK"]))
+    with pytest.raises(PreconditionError, match="PK's amendment changes nothing in version"):
+        table.play("PK", T.AMEND, moves.amend(v1, draft))
+    assert table.s.versions[v1].author == "QA"  # the record of the version stays as it was
+
+
 def test_the_agenda_drops_answered_and_superseded_reviews_and_asks_for_integration() -> None:
     from parley.core.agenda import agenda
 

@@ -600,6 +600,11 @@ def _amend(d: _Draft, ev: SignedEvent, body: Body) -> None:
         raise PreconditionError(
             f"{author} cannot amend version {base[:8]}…: it was not sent to {author}"
         )
+    if body.get("version") == base:
+        raise PreconditionError(
+            f"{author}'s amendment changes nothing in version {base[:8]}…: to agree to it, "
+            "accept it"
+        )
     d.add_version(ev, body, (base,))
     d.responded[base] = _added(d.responded.get(base), author)
 
