@@ -225,6 +225,10 @@ def test_the_agenda_says_what_waits_for_whom() -> None:
     table = Table()
     assert {t.code for t in agenda(table.s)} == {"PK", "AF", "QA", "TR"}
     table.open()
+    assert [(t.code, t.what) for t in agenda(table.s)] == [
+        ("QA", "propose the first draft"),
+        ("TR", "propose the first draft"),
+    ]
     text = clean_text()
     v = text_model.version_hash(text)
     table.play("QA", T.PROPOSE, moves.propose(text))
@@ -276,12 +280,14 @@ def test_the_agenda_drops_answered_and_superseded_reviews_and_asks_for_integrati
     ]
     a = text_model.version_hash(ours)
     table.play("QA", T.INTEGRATE, moves.integrate(v1, [a], ours, []))
-    assert agenda(table.s) == []
+    assert [(t.code, t.what) for t in agenda(table.s)] == [
+        (c, f"send version {a[:8]}… for review") for c in ("QA", "TR")
+    ]
     # a version proposed later and answered directly supersedes an older review left open
     v3 = text_model.version_hash(clean_text("Third."))
     table.play("QA", T.PROPOSE, moves.propose(clean_text("Second.")))
     table.play("QA", T.SEND, moves.send(text_model.version_hash(clean_text("Second.")), ["PK"]))
     table.play("QA", T.PROPOSE, moves.propose(clean_text("Third.")))
-    assert [t.code for t in agenda(table.s)] == ["PK"]
+    assert [t.code for t in agenda(table.s)] == ["PK", "QA", "TR"]  # review; send the third
     table.play("PK", T.ACCEPT, moves.accept(v3))
     assert [t.code for t in agenda(table.s)] == []

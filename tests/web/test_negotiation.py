@@ -163,6 +163,9 @@ def test_the_whole_negotiation_in_four_browsers(
     form.get_by_label("AF").check()
     form.locator("#deadline").fill("2030-01-15T12:00")
     qa.sign(form)
+    # only who holds the pen proposes and sends: a party is not offered either
+    pk.go("/n/{nid}/act")
+    expect(pk.page.locator("form[data-move=propose], form[data-move=send]")).to_have_count(0)
     shot(pk.go("/n/{nid}"), "03-dashboard-waiting-for-pk")
     expect(pk.page.locator("#live")).to_contain_text("review version")
     shot(pk.go("/n/{nid}/text"), "04-text-v1")
@@ -193,6 +196,9 @@ def test_the_whole_negotiation_in_four_browsers(
     tr.go("/n/{nid}/integrate")
     shot(tr.page, "06-integrate")
     tr.sign(tr.page.locator("form[data-move=integrate]"))
+    assert tr.page.url.endswith("/versions")  # on to the new version, not the same returns
+    expect(tr.go("/n/{nid}/integrate").locator("#main")).to_contain_text("No returned amendments")
+    expect(tr.go("/n/{nid}").locator("#live")).to_contain_text("send version")
 
     # QA settles every bracket, option and reservation and proposes the clean text
     qa.go("/n/{nid}/versions")
@@ -214,6 +220,12 @@ def test_the_whole_negotiation_in_four_browsers(
 
     # PK accepts firmly; AF ad referendum, then confirms
     pk.sign(pk.move("/n/{nid}/act", "accept"))
+    # a move the rules refuse (409, but no stale envelope) is said as refused, not re-prepared
+    form = pk.move("/n/{nid}/act", "accept")
+    form.locator("button[type=submit]").click()
+    form.locator("[data-sign]").click()
+    expect(form.locator(".form-error")).to_contain_text("Not recorded")
+    expect(form.locator(".form-error")).to_contain_text("already accepted")
     form = af.move("/n/{nid}/act", "accept")
     form.get_by_label("Accept ad referendum").check()
     af.sign(form)

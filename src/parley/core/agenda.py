@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from parley.core import policy
 from parley.core.charter import Role
 from parley.core.event import EventType
-from parley.core.integration import is_return_of
-from parley.core.protocol import Mode, Phase, State, firm_acceptors, pen_holders
+from parley.core.integration import integrated, is_return_of
+from parley.core.protocol import Mode, Phase, State, Version, firm_acceptors, pen_holders
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +32,8 @@ def agenda(state: State) -> list[Task]:
             Task(c, "join the negotiation") for c in state.charter.codes() if c not in state.joined
         ]
     elif state.phase is Phase.OPEN:
-        tasks += _reviews(state) + _integrations(state) + _confirmations(state) + _finalize(state)
+        tasks += _drafting(state) + _reviews(state) + _integrations(state)
+        tasks += _confirmations(state) + _finalize(state)
     elif state.phase is Phase.SUSPENDED:
         who = [state.suspended_by] if state.suspended_by else state.charter.codes(Role.MEDIATOR)
         tasks += [Task(c, "resume the talks when ready") for c in who]
@@ -42,34 +43,54 @@ def agenda(state: State) -> list[Task]:
     return sorted(tasks, key=lambda t: order.get(t.code, 99))
 
 
+def tabled(state: State) -> Version | None:
+    """The latest negotiating text: proposed or integrated, not a delegation's return."""
+    versions = [v for v in state.versions.values() if v.move is not EventType.AMEND]
+    return versions[-1] if versions else None
+
+
+def _drafting(state: State) -> list[Task]:
+    """For whoever holds the pen: the first draft, or sending the latest text for review."""
+    latest = tabled(state)
+    if latest is None:
+        return [Task(c, "propose the first draft") for c in pen_holders(state)]
+    if latest.hash in state.sent or state.responded.get(latest.hash):
+        return []
+    what = f"send version {latest.hash[:8]}… for review"
+    return [Task(c, what) for c in pen_holders(state)]
+
+
 def _reviews(state: State) -> list[Task]:
-    """Versions sent and not yet answered; a version is superseded, for a participant, once a
-    later one was sent to it or answered by it."""
+    return [
+        Task(code, f"review version {v[:8]}…: amend, accept or reject", state.deadlines.get(v))
+        for v, code in pending_reviews(state)
+    ]
+
+
+def pending_reviews(state: State) -> list[tuple[str, str]]:
+    """(version, participant) for each version sent and not yet answered, while the talks are
+    open; a version is superseded, for a participant, once a later one was sent to it or
+    answered by it."""
+    if state.phase is not Phase.OPEN:
+        return []
     order = {version: i for i, version in enumerate(state.versions)}
     latest: dict[str, int] = {}
     for table in (state.sent, state.responded):
         for version, codes in table.items():
             for code in codes:
                 latest[code] = max(latest.get(code, -1), order.get(version, -1))
-    out = []
-    for version, recipients in state.sent.items():
-        answered = state.responded.get(version, frozenset())
-        for code in sorted(recipients - answered):
-            if order.get(version, -1) < latest.get(code, -1):
-                continue
-            deadline = state.deadlines.get(version)
-            out.append(
-                Task(code, f"review version {version[:8]}…: amend, accept or reject", deadline)
-            )
-    return out
+    return [
+        (version, code)
+        for version, recipients in state.sent.items()
+        for code in sorted(recipients - state.responded.get(version, frozenset()))
+        if order.get(version, -1) >= latest.get(code, -1) and version in state.texts
+    ]
 
 
 def _integrations(state: State) -> list[Task]:
     """Returns to a version every recipient has answered, not yet integrated: for the
     mediators who hold the pen."""
-    merged = {
-        p for v in state.versions.values() if v.move is EventType.INTEGRATE for p in v.parents
-    }
+    merged = integrated(state.versions.values())
     out = []
     for version, recipients in state.sent.items():
         if recipients - state.responded.get(version, frozenset()):

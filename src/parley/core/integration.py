@@ -8,7 +8,7 @@ return was handled (LEOS calls this "processed").
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from parley.core import merge
@@ -39,6 +39,11 @@ class Integration:
 def is_return_of(version: Version, base: str) -> bool:
     """True when ``version`` is an amendment made against ``base``: a return to integrate."""
     return version.move is EventType.AMEND and version.parents[:1] == (base,)
+
+
+def integrated(versions: Iterable[Version]) -> set[str]:
+    """The versions an integration has merged (its parents: the base and the returns)."""
+    return {p for v in versions if v.move is EventType.INTEGRATE for p in v.parents}
 
 
 def base_of(versions: Mapping[str, Version], returns: Sequence[str], base: str | None) -> str:

@@ -32,10 +32,12 @@ class Merged:
 
 
 def returns_of(room: Room, base: str) -> list[protocol.Version]:
+    """The returns to ``base`` not yet integrated (an integration names those it merged)."""
+    merged = integration.integrated(room.state.versions.values())
     return [
         v
         for v in room.state.versions.values()
-        if integration.is_return_of(v, base) and v.hash in room.state.texts
+        if integration.is_return_of(v, base) and v.hash in room.state.texts and v.hash not in merged
     ]
 
 

@@ -151,7 +151,7 @@ async def integrate_page(request: Request, nid: str) -> Response:
     bases = [v for v in room.state.versions if returns_of(room, v)]
     form = Form(parse_qs(request.url.query, keep_blank_values=True))
     base = form.get("base") or (bases[-1] if bases else "")
-    if not base:
+    if base not in bases:  # nothing (left) to integrate, for this base or any
         return render(
             request,
             "integrate.html",

@@ -6,6 +6,7 @@ from typing import Any
 
 from parley.core import protocol
 from parley.core import text as text_model
+from parley.core.agenda import pending_reviews
 from parley.core.charter import Role
 from parley.core.event import EventType
 from parley.core.protocol import Mode, Phase
@@ -23,7 +24,13 @@ def allowed(room: Room, move: EventType) -> bool:
         return False
     if move is not EventType.JOIN and room.me.code not in room.state.joined:
         return False
+    if move in PEN_MOVES and room.me.code not in protocol.pen_holders(room.state):
+        return False
     return rule.roles is None or any(room.me.has(r) for r in rule.roles)
+
+
+PEN_MOVES = frozenset({EventType.PROPOSE, EventType.SEND})
+"""The moves only whoever holds the pen makes."""
 
 
 def check_rule(room: Room, move: EventType) -> None:
@@ -36,17 +43,16 @@ def check_rule(room: Room, move: EventType) -> None:
     if rule.roles is not None and not any(room.me.has(r) for r in rule.roles):
         who = " or ".join(f"a {r}" for r in sorted(rule.roles))
         raise UnauthorizedMoveError(f"{room.me.code} cannot {move}: only {who} can")
+    holders = protocol.pen_holders(room.state)
+    if move in PEN_MOVES and room.me.code not in holders:
+        raise IllegalMoveError(
+            f"{room.me.code} cannot {move}: the pen is with {', '.join(holders)}"
+        )
 
 
 def sent_to_me(room: Room) -> list[str]:
-    state = room.state
-    return [
-        v
-        for v, to in state.sent.items()
-        if room.me.code in to
-        and room.me.code not in state.responded.get(v, frozenset())
-        and v in state.texts
-    ]
+    """Versions waiting for the caller's review (answered and superseded ones are not)."""
+    return [v for v, code in pending_reviews(room.state) if code == room.me.code]
 
 
 def pending_confirmations(room: Room) -> list[str]:

@@ -11,7 +11,7 @@ from parley.core import (
     textformat,
 )
 from parley.core import text as text_model
-from parley.core.agenda import Task, agenda
+from parley.core.agenda import Task, agenda, tabled
 from parley.core.event import (
     EventType,
     SignedEvent,
@@ -24,9 +24,14 @@ from parley.web.site import short
 
 
 def current_version(state: State) -> str | None:
-    """The final text once there is one, else the latest version the caller can read."""
+    """The final text once there is one, else the latest negotiating text the caller can read:
+    proposed or integrated, not a delegation's return (which only its author and the mediators
+    may be reading)."""
     if state.final:
         return state.final
+    latest = tabled(state)
+    if latest is not None and latest.hash in state.texts:
+        return latest.hash
     readable = [v for v in state.versions if v in state.texts]
     return readable[-1] if readable else None
 

@@ -197,7 +197,9 @@ async function signAndSubmit(form, proposal, button) {
     const { response, data } = await signing.submitEvent(page.negotiation, {
       envelope: proposal.envelope, signature, body: proposal.body,
     });
-    if (response.status === 409) {
+    // Only a stale envelope (another move came first) is worth preparing again; any other
+    // refusal, 409s such as a move out of turn included, is said as the server said it.
+    if (response.status === 409 && data && data.error && data.error.code === "conflict") {
       await prepare(form, "Someone moved first: the negotiation changed while you were reading. " +
         "A fresh envelope has been prepared on the new state; check it and sign again.");
       return;
