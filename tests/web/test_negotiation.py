@@ -248,6 +248,15 @@ def test_the_whole_negotiation_in_four_browsers(
     expect(page.locator("#main")).to_contain_text("the agreement is in force")
     shot(page, "11-agreement-in-force")
     assert pk.go("/n/{nid}").locator(".badge.phase-in_force").count() >= 1
+    # QA may still attest AF's signature, which the policy no longer needs: offered, not asked
+    expect(qa.go("/n/{nid}/agreement").locator("#do-h")).to_have_text("You may also")
+    expect(qa.page.locator("form[data-move=witness]")).to_contain_text("beyond what")
+    expect(pk.go("/n/{nid}/act").locator("#main")).not_to_contain_text("sent to you for review")
+    expect(pk.go("/n/{nid}/amend").locator("#main")).to_contain_text("cannot amend or propose")
+    assert pk.page.locator("details.edit-provision").count() == 0  # no editor to no purpose
+    page = qa.go("/n/{nid}/integrate")
+    expect(page.locator("#main")).to_contain_text("Integration is not open to you now")
+    expect(page.get_by_role("link", name="Dashboard")).to_be_visible()  # in the negotiation
     _every_event_verifies_in_the_browser(table)
     _the_bundle_downloads_and_verifies(table, tmp_path)
 

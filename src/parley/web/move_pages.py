@@ -147,21 +147,24 @@ async def act_page(request: Request, nid: str) -> Response:
 async def integrate_page(request: Request, nid: str) -> Response:
     """A mediator merges returned amendments, deciding provision by provision."""
     room = room_of(request, nid)
-    check_rule(room, EventType.INTEGRATE)
+    empty: dict[str, Any] = {
+        "bases": [],
+        "merged": None,
+        "returns": [],
+        "base": "",
+        "query": "",
+        "refused": "",
+    }
+    try:
+        check_rule(room, EventType.INTEGRATE)
+    except ParleyError as exc:  # said in the page, with the negotiation's tabs around it
+        values = {**base_values(room, "integrate"), **empty, "refused": str(exc)}
+        return render(request, "integrate.html", 200, **values)
     bases = [v for v in room.state.versions if returns_of(room, v)]
     form = Form(parse_qs(request.url.query, keep_blank_values=True))
     base = form.get("base") or (bases[-1] if bases else "")
     if base not in bases:  # nothing (left) to integrate, for this base or any
-        return render(
-            request,
-            "integrate.html",
-            **base_values(room, "integrate"),
-            bases=[],
-            merged=None,
-            returns=[],
-            base="",
-            query="",
-        )
+        return render(request, "integrate.html", 200, **base_values(room, "integrate"), **empty)
     if "returns" not in form.fields:
         form.fields = {
             **form.fields,
@@ -181,6 +184,7 @@ async def integrate_page(request: Request, nid: str) -> Response:
         query=request.url.query,
         preview=Markup(to_html(lines, standalone=False)),
         summary=summary_line(lines.summary),
+        refused="",
     )
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from parley.core import protocol
 from parley.core import text as text_model
-from parley.core.agenda import pending_reviews
+from parley.core.agenda import agenda, pending_reviews
 from parley.core.charter import Role
 from parley.core.event import EventType
 from parley.core.protocol import Mode, Phase
@@ -81,12 +81,13 @@ def attestation_moves(room: Room) -> dict[str, Any]:
     signing = state.phase in (Phase.SIGNING, Phase.IN_FORCE)
     mine = state.signatures.get(code)
     parties = state.charter.codes(Role.PARTY)
+    wanted = {t.what for t in agenda(state) if t.code == code}
     witnessable = [
-        {"party": p, "event": a.event}
+        {"party": p, "event": a.event, "needed": f"witness {p}'s signature" in wanted}
         for p, a in state.signatures.items()
         if p != code and code not in state.witnesses.get(a.event, {})
     ]
-    return {
+    moves: dict[str, Any] = {
         "sign": signing and room.me.has(Role.PARTY) and mine is None,
         "ratify": bool(mine and mine.mode is Mode.AD_REFERENDUM and mine.ratified_by is None),
         "witness": witnessable if signing and room.me.has(Role.WITNESS) else [],
@@ -95,3 +96,9 @@ def attestation_moves(room: Room) -> dict[str, Any]:
         and code not in state.endorsements
         and all(p in state.signatures for p in parties),
     }
+    # an attestation the policy no longer needs is offered as optional, not as a task
+    moves["due"] = bool(
+        moves["sign"] or moves["ratify"] or moves["endorse"]
+        or any(w["needed"] for w in moves["witness"])
+    )  # fmt: skip
+    return moves
