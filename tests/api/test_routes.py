@@ -240,3 +240,12 @@ def test_the_witness_keeps_its_record_whatever_its_keys_are_called(tmp_path: Pat
 def test_a_server_without_witness_keys_is_no_witness(api: Api) -> None:
     answer = api.client.post("/add-checkpoint", content=b"old 0\n\n")
     assert answer.status_code == 404
+
+
+def test_a_mistyped_address_is_a_page_for_a_browser_and_json_for_the_api(api: Api) -> None:
+    page = api.client.get("/negotiatons", headers={"accept": "text/html,*/*;q=0.8"})
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "There is no page at /negotiatons." in page.text and 'href="/keys"' in page.text
+    for path, accept in (("/negotiatons", "application/json"), ("/api/nope", "text/html")):
+        answer = api.client.get(path, headers={"accept": accept})
+        assert answer.status_code == 404 and answer.json()["error"]["code"] == "not_found"

@@ -129,8 +129,18 @@ async def _parley_error(request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    page = getattr(request.app.state, "not_found_page", None)
+    if exc.status_code == 404 and callable(page) and _wants_page(request):
+        shown: Response = page(request)  # a browser's mistyped address: the pages' "not found"
+        return shown
     headers = dict(exc.headers) if exc.headers else None
     return error_response(exc.status_code, str(exc.detail), headers=headers)
+
+
+def _wants_page(request: Request) -> bool:
+    """A browser asking for a page, not a client of the API or the log."""
+    api = request.url.path.startswith(("/api/", "/log/", "/add-checkpoint"))
+    return not api and "text/html" in request.headers.get("accept", "")
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

@@ -63,6 +63,16 @@ _env.filters["day"] = lambda t: f"{parse_time(t):%d %b %Y %H:%M}"
 _env.filters["phase"] = lambda p: "in force" if p == "in_force" else str(p)
 
 
+def sentence(message: object) -> str:
+    """A message as a sentence: a capital first (codes such as PK left as they are), a stop."""
+    said = str(message)
+    said = said[:1].upper() + said[1:]
+    return said if said.endswith((".", "!", "?", ")", "…")) else said + "."
+
+
+_env.filters["sentence"] = sentence
+
+
 def render(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
     page = _env.get_template(name).render(site=_site(request), **values)
     return HTMLResponse(page, status, headers=SECURITY_HEADERS)

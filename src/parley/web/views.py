@@ -128,6 +128,14 @@ def comments_by_provision(
     return out
 
 
+MADE = {
+    EventType.PROPOSE: "proposed",
+    EventType.AMEND: "returned",
+    EventType.INTEGRATE: "integrated",
+}
+"""How a version came to be, in the words of a version list ("integrated by TR")."""
+
+
 def version_rows(room: Room) -> list[dict[str, Any]]:
     times = {e.hash: e.envelope.time for e in room.events()}
     return [
@@ -135,6 +143,7 @@ def version_rows(room: Room) -> list[dict[str, Any]]:
             "hash": v.hash,
             "author": v.author,
             "move": v.move.value,
+            "made": MADE.get(v.move, v.move.value),
             "parents": list(v.parents),
             "time": times.get(v.event, room.state.time),
             "final": v.hash == room.state.final,
