@@ -619,3 +619,12 @@ def test_only_bodies_that_differ_are_diffed(monkeypatch: pytest.MonkeyPatch) -> 
     redline = compare(old, new)
     assert [c.id for c in redline.changes] == [f"art-{i}" for i in sorted(edited)]
     assert calls == {"diff": 3, "tokens": 6}
+
+
+def test_html_headings_take_the_level_they_are_given() -> None:
+    redline = compare(doc(art("art-1", "Keep calm.")), doc(art("art-1", "Keep very calm.")))
+    page = redline_render.to_html(redline)
+    assert '<h1 class="pl-title">' in page and '<h2 class="pl-change-h">' in page
+    embedded = redline_render.to_html(redline, standalone=False, level=3)
+    assert '<h3 class="pl-title">' in embedded and '<h4 class="pl-change-h">' in embedded
+    assert "<h1" not in embedded and "<h2" not in embedded  # under the page's own headings

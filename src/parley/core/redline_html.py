@@ -49,13 +49,15 @@ _OLD_SIDE = frozenset({Op.EQUAL, Op.DELETE})
 _NEW_SIDE = frozenset({Op.EQUAL, Op.INSERT})
 
 
-def to_html(redline: Redline, *, standalone: bool = True) -> str:
+def to_html(redline: Redline, *, standalone: bool = True, level: int = 1) -> str:
     """The redline as HTML: a complete page with its stylesheet, or the bare ``<div>``.
 
     Each changed body is given twice: inline (``.pl-inline``) and side by side (``.pl-sides``);
     the class ``pl-view-inline`` or ``pl-view-sides`` on the outer ``div`` picks which shows.
+    ``level`` is the title's heading level (each change's is one below): a page that embeds the
+    ``<div>`` under its own headings gives the next free level.
     """
-    div = _html_redline(redline)
+    div = _html_redline(redline, level)
     if not standalone:
         return div
     return _PAGE.format(
@@ -66,14 +68,14 @@ def to_html(redline: Redline, *, standalone: bool = True) -> str:
     )
 
 
-def _html_redline(redline: Redline) -> str:
-    head = [f"<h1>Redline: {_esc(redline.new_title)}</h1>"]
+def _html_redline(redline: Redline, level: int) -> str:
+    head = [f'<h{level} class="pl-title">Redline: {_esc(redline.new_title)}</h{level}>']
     if redline.title_changed:
         head.append(_html_pair("Title", redline.old_title, redline.new_title))
     if redline.language_changed:
         head.append(_html_pair("Language", redline.old_language, redline.new_language))
     head.append(f'<p class="pl-summary">{_esc(summary_line(redline.summary))}</p>')
-    sections = "\n".join(_html_change(c) for c in redline.changes)
+    sections = "\n".join(_html_change(c, level + 1) for c in redline.changes)
     return (
         '<div class="pl-redline pl-view-inline">\n'
         f'<header class="pl-head">\n{chr(10).join(head)}\n</header>\n{sections}\n</div>\n'
@@ -87,14 +89,14 @@ def _html_pair(label: str, old: str, new: str) -> str:
     )
 
 
-def _html_change(change: ProvisionChange) -> str:
+def _html_change(change: ProvisionChange, level: int) -> str:
     classes = " ".join(["pl-change", *(f"pl-change-{c}" for c in change.changes)])
     badges = "".join(f'<li class="pl-badge pl-badge-{c}">{BADGES[c]}</li>' for c in change.changes)
     parts = [
         f'<section class="{classes}" id="pl-{_esc(change.id)}" data-id="{_esc(change.id)}"'
         f"{_html_places(change)}>",
-        f'<h2><span class="pl-cite">{_esc(headline(change))}</span> '
-        f'<code class="pl-id">{_esc(change.id)}</code></h2>',
+        f'<h{level} class="pl-change-h"><span class="pl-cite">{_esc(headline(change))}</span> '
+        f'<code class="pl-id">{_esc(change.id)}</code></h{level}>',
         f'<ul class="pl-badges">{badges}</ul>',
     ]
     parts += _html_list("pl-details", [_esc(d) for d in details(change)] + _html_heading(change))
@@ -141,10 +143,10 @@ STYLESHEET = """\
 body { margin: 0; background: var(--paper); color: var(--ink);
   font: 16px/1.6 Georgia, Cambria, "Times New Roman", serif; }
 .pl-page { max-width: 54rem; margin: 2rem auto; padding: 0 1.25rem; }
-h1, h2, .pl-summary, .pl-meta, .pl-badges, .pl-details, .pl-notes, .pl-switch {
+.pl-title, .pl-change-h, .pl-summary, .pl-meta, .pl-badges, .pl-details, .pl-notes, .pl-switch {
   font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
-h1 { font-size: 1.6rem; margin: 0 0 .5rem; }
-h2 { font-size: 1.1rem; margin: 0 0 .35rem; }
+.pl-title { font-size: 1.6rem; margin: 0 0 .5rem; }
+.pl-change-h { font-size: 1.1rem; margin: 0 0 .35rem; }
 .pl-head { border-bottom: 2px solid var(--ink); padding-bottom: .75rem; margin-bottom: 1rem; }
 .pl-summary, .pl-meta { margin: .25rem 0; color: var(--muted); font-size: .92rem; }
 .pl-meta-label { font-weight: 600; color: var(--ink); }
@@ -181,7 +183,7 @@ span.pl-bracket, span.pl-holders, span.pl-options, span.pl-proposer { color: var
   .pl-switch, .pl-page > input { display: none; }
   ins, del, .pl-atom { background: none !important; }
   ins { text-decoration: underline double; }
-  h2 { break-after: avoid-page; }
+  .pl-change-h { break-after: avoid-page; }
 }
 """
 """The stylesheet of a standalone redline page; a web UI may reuse the same classes."""

@@ -93,7 +93,7 @@ def _amend_view(
     if ops:
         lines = redline.compare(room.text(base), working)
         preview = {
-            "html": Markup(to_html(lines, standalone=False)),
+            "html": Markup(to_html(lines, standalone=False, level=3)),
             "summary": summary_line(lines.summary),
             "unchanged": lines.unchanged,
         }
@@ -182,7 +182,7 @@ async def integrate_page(request: Request, nid: str) -> Response:
         returns=returns_of(room, base),
         merged=merged,
         query=request.url.query,
-        preview=Markup(to_html(lines, standalone=False)),
+        preview=Markup(to_html(lines, standalone=False, level=3)),
         summary=summary_line(lines.summary),
         refused="",
     )

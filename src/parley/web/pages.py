@@ -171,7 +171,7 @@ def _where(change: redline.ProvisionChange) -> str:
 
 def _compare(room: Room, old: str, new: str, view: str) -> dict[str, Any]:
     lines = redline.compare(room.text(old), room.text(new))
-    html = to_html(lines, standalone=False)
+    html = to_html(lines, standalone=False, level=3)
     if view == "sides":
         html = html.replace("pl-redline pl-view-inline", "pl-redline pl-view-sides", 1)
     return {
