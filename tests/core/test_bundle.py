@@ -84,10 +84,14 @@ def test_swapping_the_final_text_for_one_word_different_is_invalid(good: bytes) 
             e["body"] = moves.finalize(other)
     report = bundle.check_bundle(json.dumps(doc).encode())
     assert report.verdict is Verdict.INVALID
-    finalize = next(i for i, e in enumerate(doc["events"]) if e["envelope"]["type"] == "finalize")
+    finalize, by = next(
+        (i, e["envelope"]["author"])
+        for i, e in enumerate(doc["events"])
+        if e["envelope"]["type"] == "finalize"
+    )
     assert report.problem == (
-        f"malformed or altered: event {finalize}: the body does not match the hash its envelope "
-        "signs"
+        f"malformed or altered: event {finalize} (finalize by {by}): the body does not match the "
+        "hash its envelope signs"
     )
 
 

@@ -152,7 +152,7 @@ def _event(obj: object, i: int) -> SignedEvent:
         return event_from_json(obj)
     except InvalidInputError as exc:
         said = str(exc)
-        where = "" if said.startswith(f"event {i}:") else f"event {i}: "
+        where = "" if said.startswith((f"event {i}:", f"event {i} (")) else f"event {i}: "
         raise InvalidInputError(where + said) from exc
 
 

@@ -296,7 +296,8 @@ def event_from_json(obj: object) -> SignedEvent:
     raw = event.canonical_body()
     if raw is not None and _hex_sha256(canonical.prefix(canonical.Tag.BODY), raw) != envelope.body:
         raise InvalidInputError(
-            f"event {envelope.seq}: the body does not match the hash its envelope signs"
+            f"event {envelope.seq} ({envelope.type} by {envelope.author}): the body does not "
+            "match the hash its envelope signs"
         )
     return event
 

@@ -32,7 +32,8 @@ async function keyStatus() {
   } catch (e) {
     record = null;
   }
-  $("#no-key").hidden = Boolean(record) || Boolean($("#import-form"));
+  // no warning where nothing is signed: loading a key, or verifying someone else's bundle
+  $("#no-key").hidden = Boolean(record) || Boolean($("#import-form")) || Boolean($("#verify-form"));
   const mismatch = $("#key-mismatch");
   if (record && page.session && page.session !== record.vkey) {
     mismatch.textContent = `This browser signs with ${record.name} (${record.keyId}), but the session ` +
