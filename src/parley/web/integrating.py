@@ -63,7 +63,12 @@ def merge_returns(room: Room, form: Form) -> Merged:
         [v.hash for v in returns],
         text,
         decisions,
-        [_conflict_words(c) for c in result.conflicts],
+        # a conflict settled by picking one wording is no longer open
+        [
+            _conflict_words(c)
+            for c in result.conflicts
+            if picks.get(c.provision or "") in (None, "merged")
+        ],
         rows,
     )
 

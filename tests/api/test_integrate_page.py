@@ -1,0 +1,32 @@
+"""The mediator's Integrate page, read as a browser reads it (its session cookie)."""
+
+from __future__ import annotations
+
+from parley.api.login import COOKIE
+from parley.core import moves
+from parley.core import text as text_model
+from parley.core.event import EventType as T
+from tests.api.conftest import Api
+from tests.negotiation import clean_text
+
+
+def test_a_conflict_settled_by_picking_a_wording_is_no_longer_listed(api: Api) -> None:
+    nid = api.open()
+    draft = clean_text()
+    v1 = text_model.version_hash(draft)
+    api.play("QA", T.PROPOSE, moves.propose(draft))
+    api.play("QA", T.SEND, moves.send(v1, ["AF", "PK"]))
+    returns = {}
+    for code, words in (("PK", "within 30 days"), ("AF", "within 90 days")):
+        text = clean_text(f"The Parties shall refrain from cross-border attacks {words}.")
+        api.play(code, T.AMEND, moves.amend(v1, text))
+        returns[code] = text_model.version_hash(text)
+    token = api.party("TR").headers["Authorization"].removeprefix("Bearer ")
+    api.client.cookies.set(COOKIE, token)
+    page = api.client.get(f"/n/{nid}/integrate")
+    assert page.status_code == 200 and "Conflicts that became options" in page.text
+    query = (f"base={v1}&returns={returns['PK']}&returns={returns['AF']}"
+             f"&decide-art-1=return:{returns['AF']}")  # fmt: skip
+    picked = api.client.get(f"/n/{nid}/integrate?{query}")
+    assert picked.status_code == 200 and "90 days" in picked.text
+    assert "Conflicts that became options" not in picked.text
