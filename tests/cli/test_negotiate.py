@@ -129,12 +129,17 @@ def test_a_whole_negotiation_from_the_command_line(workdir: Path) -> None:
     assert f"Final text: version {version}\n" in report.stdout  # unbroken, though not a terminal
 
 
-def test_returns_are_integrated_against_the_version_they_amend(workdir: Path) -> None:
+def _opened() -> None:
+    """Keys for everyone, the charter convened by QA, and everyone joined: the talks are open."""
     for code in ("PK", "AF", "QA", "TR"):
         ok("key", "new", code)
     ok("negotiation", "open", "charter.toml", "--as", "QA")
     for code in ("PK", "AF", "QA", "TR"):
         ok("join", "--as", code)
+
+
+def test_returns_are_integrated_against_the_version_they_amend(workdir: Path) -> None:
+    _opened()
     draft = ok("propose", "draft.txt", "--as", "QA").split("version ")[-1].strip()
     ok("send", draft[:8], "--to", "PK", "--to", "AF", "--as", "QA")
     returns = []
@@ -193,11 +198,7 @@ def test_convening_names_the_charters_codes_and_the_next_command(workdir: Path) 
 
 
 def test_a_text_naming_a_code_outside_the_charter_is_noted(workdir: Path) -> None:
-    for code in ("PK", "AF", "QA", "TR"):
-        ok("key", "new", code)
-    ok("negotiation", "open", "charter.toml", "--as", "QA")
-    for code in ("PK", "AF", "QA", "TR"):
-        ok("join", "--as", code)
+    _opened()
     typo = TEXT.replace("any cross-border attack", "any cross-border attack within [60]{PKK} days")
     (workdir / "typo.txt").write_text(typo, encoding="utf-8")
     said = run("propose", "typo.txt", "--as", "QA")
