@@ -88,7 +88,8 @@ def provision_rows(
 
 
 def text_status(text: Text) -> dict[str, Any]:
-    st = text_model.status(text)
+    """How far the text is from clean, and where: each open provision by its citation."""
+    st, cites = text_model.status(text), text_model.citations(text)
     parts = [
         f"{n} {word}{'s' if n != 1 else ''}"
         for n, word in (
@@ -103,6 +104,7 @@ def text_status(text: Text) -> dict[str, Any]:
         "provisions": st.provisions,
         "open": ", ".join(parts),
         "open_ids": list(st.open_ids),
+        "open_cites": [(pid, cites[pid]) for pid in st.open_ids],
     }
 
 

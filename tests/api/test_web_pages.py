@@ -1,9 +1,9 @@
-"""The mediator's Integrate page, read as a browser reads it (its session cookie)."""
+"""Pages read as a browser reads them (its session cookie), without a browser."""
 
 from __future__ import annotations
 
 from parley.api.login import COOKIE
-from parley.core import moves
+from parley.core import moves, textformat
 from parley.core import text as text_model
 from parley.core.event import EventType as T
 from tests.api.conftest import Api
@@ -30,3 +30,24 @@ def test_a_conflict_settled_by_picking_a_wording_is_no_longer_listed(api: Api) -
     picked = api.client.get(f"/n/{nid}/integrate?{query}")
     assert picked.status_code == 200 and "90 days" in picked.text
     assert "Conflicts that became options" not in picked.text
+
+
+BRACKETED = """Title: Agreement on Ending Cross-Border Attacks
+Language: en
+
+# Article 1 — Cessation {#art-1}
+
+The Parties shall refrain from [all]{PK} cross-border attacks.
+"""
+
+
+def test_the_dashboard_cites_open_provisions_as_a_lawyer_would_and_links_them(api: Api) -> None:
+    nid = api.open()
+    text = textformat.parse_bytes(BRACKETED.encode())
+    v1 = text_model.version_hash(text)
+    api.play("QA", T.PROPOSE, moves.propose(text))
+    token = api.party("PK").headers["Authorization"].removeprefix("Bearer ")
+    api.client.cookies.set(COOKIE, token)
+    page = api.client.get(f"/n/{nid}")
+    assert page.status_code == 200
+    assert f'remain, in <a href="/n/{nid}/text?v={v1}#p-art-1">Article 1</a>.' in page.text
