@@ -24,6 +24,7 @@ from parley.core import text as text_model
 from parley.core.charter import Role
 from parley.core.event import EventType
 from parley.core.integration import Return
+from parley.core.prefix import hex_prefix
 from parley.core.protocol import Mode
 from parley.errors import InvalidInputError, NotFoundError, PreconditionError
 from parley.services import Receipt
@@ -200,7 +201,7 @@ def propose(home: Home, file: Path, parents: tuple[str, ...], caucus: tuple[str,
     with reported():
         text = read_text(file)
         full = tuple(version_of(home, negotiation, p) for p in parents)
-        act(
+        receipt = act(
             home,
             negotiation,
             code,
@@ -210,13 +211,13 @@ def propose(home: Home, file: Path, parents: tuple[str, ...], caucus: tuple[str,
             _audience(home, negotiation, code, caucus),
         )
         click.echo(f"version {text_model.version_hash(text)}")
-        _note_strangers(home, negotiation, text)
+        _note_strangers(receipt, text)
 
 
-def _note_strangers(home: Home, negotiation: str | None, text: text_model.Text) -> None:
+def _note_strangers(receipt: Receipt, text: text_model.Text) -> None:
     """Say on stderr which codes the text names (bracket holders, option proposers, reservations)
     that are not in the charter: a typo there attributes wording to nobody."""
-    charter = home.services().state(current(home, negotiation)).charter
+    charter = receipt.state.charter
     strangers = sorted(text_model.codes_named(text) - set(charter.codes()))
     if strangers:
         click.echo(
@@ -265,7 +266,7 @@ def amend(home: Home, file: Path, base: str, note: str, caucus: bool,
         text = read_text(file)
         full = version_of(home, negotiation, base)
         audience = _audience(home, negotiation, code, (code,)) if caucus else None
-        act(
+        receipt = act(
             home,
             negotiation,
             code,
@@ -275,7 +276,7 @@ def amend(home: Home, file: Path, base: str, note: str, caucus: bool,
             audience,
         )
         click.echo(f"version {text_model.version_hash(text)}")
-        _note_strangers(home, negotiation, text)
+        _note_strangers(receipt, text)
 
 
 @click.command("accept")
@@ -426,10 +427,10 @@ def integrate(home: Home, returns: tuple[str, ...], base: str | None, text_file:
         decisions = list(integration.decide(services.version(nid, base_v), text, result.conflicts))
         if output:
             output.write_text(textformat.render(text), encoding="utf-8")
-        act(home, nid, code, key_file, EventType.INTEGRATE,
-            moves.integrate(base_v, full, text, decisions))  # fmt: skip
+        receipt = act(home, nid, code, key_file, EventType.INTEGRATE,
+                      moves.integrate(base_v, full, text, decisions))  # fmt: skip
         click.echo(f"version {text_model.version_hash(text)}: {len(result.conflicts)} conflict(s)")
-        _note_strangers(home, nid, text)
+        _note_strangers(receipt, text)
         for c in result.conflicts:
             click.echo(f"  {c.provision or 'text'}: {c.kind.value}", err=True)
 
@@ -497,13 +498,15 @@ def witness(
             if held is None:
                 raise PreconditionError(f"{party.code} has not signed: there is nothing to witness")
             full = held.event
-        elif all(c in "0123456789abcdef…" for c in sign_event.lower()):
-            full = home.services().complete(sign_event, "sign event")
         else:
-            parties = ", ".join(state.charter.codes(Role.PARTY))
-            raise InvalidInputError(
-                f"{sign_event} is not a party ({parties}) nor a sign event's hash"
-            )
+            try:
+                hex_prefix(sign_event, "sign event")
+            except InvalidInputError as exc:
+                parties = ", ".join(state.charter.codes(Role.PARTY))
+                raise InvalidInputError(
+                    f"{sign_event} is not a party ({parties}) nor a sign event's hash"
+                ) from exc
+            full = home.services().complete(sign_event, "sign event")
         act(home, negotiation, code, key_file, EventType.WITNESS, moves.witness(full))
 
 

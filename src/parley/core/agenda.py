@@ -83,7 +83,7 @@ def pending_reviews(state: State) -> list[tuple[str, str]]:
         (version, code)
         for version, recipients in state.sent.items()
         for code in sorted(recipients - state.responded.get(version, frozenset()))
-        if order.get(version, -1) >= latest.get(code, -1) and version in state.texts
+        if order.get(version, -1) >= latest.get(code, -1)
     ]
 
 
@@ -154,17 +154,21 @@ def _signing(state: State) -> list[Task]:
 
 
 def _witnessing(state: State) -> list[Task]:
-    _, findings = policy.evaluate(state.charter.policy, state.attestations())
     out = []
-    for party, held in state.signatures.items():
-        done = state.witnesses.get(held.event, {})
-        missing = any(
-            not f.holds and f.requirement.startswith(f"{party}'s signature") for f in findings
-        )
-        if missing:
-            out += [
-                Task(w, f"witness {party}'s signature")
-                for w in state.charter.codes(Role.WITNESS)
-                if w != party and w not in done
-            ]
+    for party in unwitnessed(state):
+        done = state.witnesses.get(state.signatures[party].event, {})
+        out += [
+            Task(w, f"witness {party}'s signature")
+            for w in state.charter.codes(Role.WITNESS)
+            if w != party and w not in done
+        ]
     return out
+
+
+def unwitnessed(state: State) -> list[str]:
+    """Parties whose signature the conclusion policy still wants witnessed."""
+    _, findings = policy.evaluate(state.charter.policy, state.attestations())
+    return [
+        party for party in state.signatures
+        if any(not f.holds and f.requirement.startswith(f"{party}'s signature") for f in findings)
+    ]  # fmt: skip

@@ -6,7 +6,7 @@ from typing import Any
 
 from parley.core import protocol
 from parley.core import text as text_model
-from parley.core.agenda import agenda, pending_reviews
+from parley.core.agenda import pending_reviews, unwitnessed
 from parley.core.charter import Role
 from parley.core.event import EventType
 from parley.core.protocol import Mode, Phase
@@ -52,7 +52,8 @@ def check_rule(room: Room, move: EventType) -> None:
 
 def sent_to_me(room: Room) -> list[str]:
     """Versions waiting for the caller's review (answered and superseded ones are not)."""
-    return [v for v, code in pending_reviews(room.state) if code == room.me.code]
+    state, me = room.state, room.me.code
+    return [v for v, code in pending_reviews(state) if code == me and v in state.texts]
 
 
 def pending_confirmations(room: Room) -> list[str]:
@@ -81,9 +82,9 @@ def attestation_moves(room: Room) -> dict[str, Any]:
     signing = state.phase in (Phase.SIGNING, Phase.IN_FORCE)
     mine = state.signatures.get(code)
     parties = state.charter.codes(Role.PARTY)
-    wanted = {t.what for t in agenda(state) if t.code == code}
+    wanted = unwitnessed(state)
     witnessable = [
-        {"party": p, "event": a.event, "needed": f"witness {p}'s signature" in wanted}
+        {"party": p, "event": a.event, "needed": p in wanted}
         for p, a in state.signatures.items()
         if p != code and code not in state.witnesses.get(a.event, {})
     ]

@@ -103,7 +103,6 @@ def text_status(text: Text) -> dict[str, Any]:
         "clean": st.clean,
         "provisions": st.provisions,
         "open": ", ".join(parts),
-        "open_ids": list(st.open_ids),
         "open_cites": [(pid, cites[pid]) for pid in st.open_ids],
     }
 
