@@ -136,6 +136,78 @@ def test_options_cover_whole_words() -> None:
     assert body(result, "art-1") == "[[AF: Agreed! | PK: Agreed?]]"
 
 
+@pytest.mark.parametrize(
+    ("base", "ours", "theirs", "expected"),
+    [
+        ("pay 1,000,000 euros", "pay 1,500,000 euros", "pay 2,000,000 euros",
+         "pay [[AF: 1,500,000 | PK: 2,000,000]] euros"),
+        ("within 10.5 days", "within 12.5 days", "within 10.75 days",
+         "within [[AF: 12.5 | PK: 10.75]] days"),
+        ("the well-known rule", "the well-established rule", "the little-known rule",
+         "the [[AF: well-established | PK: little-known]] rule"),
+        ("the rule.", "the rules.", "the rule;", "the [[AF: rules. | PK: rule;]]"),
+    ],
+)  # fmt: skip
+def test_both_sides_changing_one_word_conflict(
+    base: str, ours: str, theirs: str, expected: str
+) -> None:
+    """Word by word these edits do not touch (an unchanged mark lies between them), but taken
+    together they would make a word neither side wrote ("2,500,000")."""
+    result = run(one(base), one(ours), one(theirs))
+    assert body(result, "art-1") == expected
+    assert result.options_created == 1
+
+
+def test_one_side_changing_a_word_the_other_also_changed_alike_takes_it() -> None:
+    result = run(one("pay 1,000 euros"), one("pay 2,000 euros"), one("pay 2,000 euros"))
+    assert body(result, "art-1") == "pay 2,000 euros"
+    spread = run(one("the well-known rule"), one("the well-known rules"), one("a well-known rule"))
+    assert body(spread, "art-1") == "a well-known rules"
+    assert spread.clean
+
+
+_PARTS = st.sampled_from(["1", "2", "000", "500", "well", "known", "ill", "rule"])
+_GLUE = st.sampled_from(["-", ",", ".", "/"])
+
+
+@st.composite
+def _glued_word(draw: st.DrawFn) -> list[str]:
+    parts = draw(st.lists(_PARTS, min_size=1, max_size=3))
+    out = [parts[0]]
+    for part in parts[1:]:
+        out += [draw(_GLUE), part]
+    return out
+
+
+@st.composite
+def _word_edits(draw: st.DrawFn) -> tuple[str, str, str]:
+    """A body of glued words, and two sides that each change, add or drop some of their parts."""
+    base = draw(st.lists(_glued_word(), min_size=1, max_size=5))
+
+    def edited() -> str:
+        words = []
+        for word in base:
+            word = list(word)
+            for i in range(0, len(word), 2):
+                if draw(st.integers(0, 3)) == 0:
+                    word[i] = draw(_PARTS)
+            words.append("".join(word))
+        return " ".join(words)
+
+    return " ".join("".join(w) for w in base), edited(), edited()
+
+
+@given(_word_edits())
+def test_a_merge_never_makes_a_word_no_side_wrote(sides: tuple[str, str, str]) -> None:
+    base, ours, theirs = sides
+    merged = merge_body((Run(base),), (Run(ours),), (Run(theirs),), AF, PK)
+    written = {w for text in sides for w in text.split()}
+    for item in merged.body:
+        bodies = [o.body for o in item.options] if isinstance(item, Options) else [(item,)]
+        for inlines in bodies:
+            assert set(plain(inlines).split()) <= written, (sides, merged.body)
+
+
 def test_words_both_sides_wrote_stay_outside_the_options() -> None:
     ours = one("The Parties shall meet in Doha, as the Parties agree, every year.")
     theirs = one("The Parties shall meet in Oslo, as the Parties agree, each year.")

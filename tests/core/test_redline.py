@@ -213,6 +213,15 @@ def test_title_and_language_changed() -> None:
         ("shall act promptly", "shall act", [("equal", "shall act"), ("delete", " promptly")]),
         ("one\n\ntwo", "one two", [("equal", "one"), ("delete", "\n"), ("insert", " "),
                                    ("equal", "two")]),
+        # A number is one word: a changed digit shows the whole amount, date or time replaced.
+        ("pay 1,000,000 euros", "pay 1,500,000 euros",
+         [("equal", "pay "), ("delete", "1,000,000"), ("insert", "1,500,000"),
+          ("equal", " euros")]),
+        ("on 15.01.2025 at 10:30.", "on 16.01.2025 at 10:45.",
+         [("equal", "on "), ("delete", "15.01.2025"), ("insert", "16.01.2025"),
+          ("equal", " at "), ("delete", "10:30"), ("insert", "10:45"), ("equal", ".")]),
+        ("Articles 3-5 and 7", "Articles 3–6 and 7",
+         [("equal", "Articles "), ("delete", "3-5"), ("insert", "3–6"), ("equal", " and 7")]),
     ],
 )  # fmt: skip
 def test_words_changed(old: str, new: str, expected: list[tuple[str, str]]) -> None:

@@ -4,7 +4,8 @@
 Provisions are matched by their stable ids, so renumbering and moves are never mistaken for
 deletions. Each provision's existence, place (parent and order among its siblings), kind, heading,
 reservations and body are merged separately. A body is merged with ``diff3`` over the tokens of
-``words.body_tokens`` (words, spaces, punctuation; a bracket or options group is one token),
+``words.body_tokens`` (words, numbers, spaces, punctuation; a bracket or options group is one
+token),
 aligned by ``word_diff`` on words: a space never anchors a match, and the space between two
 neighbouring words stays a common separator, so edits to neighbouring words both apply.
 
@@ -15,7 +16,9 @@ Rules (each chosen so that no edit is lost without a trace):
   (``ours_by`` first), covering the clashing words only: runs both sides wrote identically at the
   start or end of the clash, or inside it when at least ``MIN_SHARED_WORDS`` words long, stay
   outside the options; the clash is then widened to whole words (``fox.`` against ``fox!``).
-  Edits that touch without overlapping also clash, as in ``git merge-file``.
+  Edits that touch without overlapping also clash, as in ``git merge-file``, and so do edits by
+  both sides inside one word (no space between them: ``well-known``), which together would make
+  a word neither side wrote.
 * An option never starts or ends with a space and never holds a line break: spaces at its edges
   move outside the group, and a clash spanning line breaks becomes one group per line.
 * Brackets inside a clash stay inside the option bodies. Options cannot nest, so a clash holding an

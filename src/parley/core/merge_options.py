@@ -15,6 +15,7 @@ from parley.core.merge_words import (
     T,
     is_space,
     join_pieces,
+    one_word_one_hand,
     spaced,
     to_pieces,
     widen,
@@ -42,7 +43,8 @@ def merge_inlines(
     if base == ours:
         return BodyMerge(theirs)
     tokens = (spaced(base), spaced(ours), spaced(theirs))
-    return emit(widen(join_pieces(to_pieces(diff3(*tokens, differ=word_diff)))), sides)
+    chunks = one_word_one_hand(diff3(*tokens, differ=word_diff))
+    return emit(widen(join_pieces(to_pieces(chunks))), sides)
 
 
 def emit(pieces: Iterable[Piece], sides: Sides) -> BodyMerge:

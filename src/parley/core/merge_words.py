@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from parley.core.diff3 import Chunk
+from parley.core.diff3 import Chunk, ChunkKind
 from parley.core.text import Bracket, Inline, check_code
 from parley.core.words import Opcode, OpTag, Token, body_tokens, diff, is_word
 from parley.errors import InvalidInputError
@@ -135,6 +135,55 @@ def _units(tokens: Iterable[Token]) -> list[_Unit]:
 
 def _flat(units: Iterable[_Unit]) -> tuple[Token, ...]:
     return tuple(token for unit in units for token in unit)
+
+
+_OURS = {ChunkKind.A, ChunkKind.CONFLICT}
+_THEIRS = {ChunkKind.B, ChunkKind.CONFLICT}
+
+
+def one_word_one_hand(chunks: Sequence[Chunk[Token]]) -> list[Chunk[Token]]:
+    """Changes by both sides to one word (letters and marks with no space between) conflict.
+
+    Word by word, "1,000,000" made "1,500,000" by one side and "2,000,000" by the other are two
+    changes that do not touch, separated by an unchanged comma; taken together they give
+    "2,500,000", an amount neither side wrote. So changed chunks joined by unchanged tokens that
+    hold no space, when both sides changed something in them that the other did not, become one
+    conflict: the mediator sees each side's word.
+    """
+    out: list[Chunk[Token]] = []
+    i = 0
+    while i < len(chunks):
+        end = _word_end(chunks, i)
+        group = chunks[i : end + 1]
+        kinds = {chunk.kind for chunk in group}
+        if end > i and kinds & _OURS and kinds & _THEIRS:
+            out.append(_conflict(group))
+        else:
+            out.extend(group)
+        i = end + 1
+    return out
+
+
+def _word_end(chunks: Sequence[Chunk[Token]], i: int) -> int:
+    """The last chunk of the run of changed chunks from ``i`` that one word holds together."""
+    if chunks[i].kind is ChunkKind.STABLE:
+        return i
+    end = i
+    while (
+        end + 2 < len(chunks)
+        and chunks[end + 1].kind is ChunkKind.STABLE
+        and not any(is_space(token) for token in chunks[end + 1].base)
+        and chunks[end + 2].kind is not ChunkKind.STABLE
+    ):
+        end += 2
+    return end
+
+
+def _conflict(group: Sequence[Chunk[Token]]) -> Chunk[Token]:
+    def joined(side: str) -> tuple[Token, ...]:
+        return tuple(token for chunk in group for token in getattr(chunk, side))
+
+    return Chunk(ChunkKind.CONFLICT, joined("base"), joined("a"), joined("b"))
 
 
 def to_pieces(chunks: Iterable[Chunk[Token]]) -> list[Piece]:

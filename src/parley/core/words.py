@@ -1,6 +1,8 @@
 """Words: how a provision body is cut into tokens for redlines and merges, and put back together.
 
-A token is a word (letters and digits), one run of white space, one punctuation character, or a
+A token is a word (letters and digits), a number written with separators ("1,000,000", "10.5",
+"2024-2025", "15.01.2025", "10:30": a changed digit shows, and merges, as a changed number, never
+as a new number put together from two), one run of white space, one punctuation character, or a
 whole bracket or options group (atomic: compared as a unit). Joining the tokens of a body gives the
 body back exactly, so a diff over tokens loses nothing.
 """
@@ -23,7 +25,11 @@ OpTag = Literal["equal", "replace", "delete", "insert"]
 Opcode = tuple[OpTag, int, int, int, int]
 """As difflib: (tag, a_start, a_end, b_start, b_end)."""
 
-_TOKEN_RE = re.compile(r"\w+|\n|[^\S\n]+|[^\w\s]", re.UNICODE)
+_NUMBER = r"\d+(?:[.,:/\-\u2010\u2011\u2013\u066b\u066c]\d+)+\w*"
+"""Digits joined by separators (a thousands comma, a decimal point, a date's or a range's dash,
+a time's colon, a slash, the Arabic decimal and thousands marks), with the letters run into the
+last ("3.5m", "12-13th")."""
+_TOKEN_RE = re.compile(_NUMBER + r"|\w+|\n|[^\S\n]+|[^\w\s]", re.UNICODE)
 
 
 def split(text: str) -> list[str]:
