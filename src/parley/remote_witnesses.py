@@ -7,8 +7,9 @@ witness line each, with the witness's submission URL::
 
 The log's witness policy (which charters carry) then requires them beside the local log witnesses.
 Each checkpoint the server publishes is sent to each of them with a consistency proof from the
-size that witness last cosigned (c2sp.org/tlog-witness ``POST <url>/add-checkpoint``); a witness
-that answers 409 says which size that is, and is asked once more. A cosignature is added only if
+size that witness last cosigned (c2sp.org/tlog-witness ``POST <url>/add-checkpoint``), as this
+process saw it or the latest stored checkpoint shows it; a witness that answers 409 says which
+size that is, and is asked once more. A cosignature is added only if
 it verifies under the key listed. A witness that is down or refuses is reported and left out: the
 checkpoint is stored without it, falls short of the policy's quorum (``parley verify`` says so),
 and is offered again at the next publish.
@@ -116,6 +117,16 @@ class RemoteWitnesses:
     def due(self, note: Note) -> bool:
         """True when a witness that is not resting after a failure has not cosigned ``note``."""
         return bool(self._missing(note))
+
+    def learn(self, stored: Note) -> None:
+        """Take the sizes a stored checkpoint shows cosigned (its cosignatures were checked
+        before it was stored) as where those witnesses are, so that a process that has just
+        started asks each from there rather than from 0 and a 409."""
+        signed = {(s.name, s.key_id) for s in stored.signatures}
+        size = _size(stored)
+        for witness in self.witnesses:
+            if (witness.key.name, witness.key.id) in signed:
+                self._sizes[witness.name] = max(self._sizes.get(witness.name, 0), size)
 
     def cosign(
         self, note: Note, request: Request, log_size: Callable[[], int] | None = None

@@ -359,8 +359,11 @@ class Services:
         with self.store.transaction() as tx:
             size = tx.log_size()
             latest = tx.checkpoint()
-            if latest is not None and latest.size == size and not self._remote_due(latest):
-                return latest
+            if latest is not None:
+                seen = parse_note(latest.note)
+                setup.remote.learn(seen)  # after a restart: where each witness is, without a 409
+                if latest.size == size and not setup.remote.due(seen):
+                    return latest
             note = sign_checkpoint(log.checkpoint(setup.origin, size, tx), setup.key)
             for name, key in setup.witnesses:
                 note = self._cosign(tx, name, key, note, now)
@@ -370,10 +373,6 @@ class Services:
                 return stored
         note = setup.remote.cosign(note, lambda old: self._witness_request(note, old), self._size)
         return self._keep(StoredCheckpoint(size, note.to_text()))
-
-    def _remote_due(self, latest: StoredCheckpoint) -> bool:
-        assert self.log_setup is not None
-        return self.log_setup.remote.due(parse_note(latest.note))
 
     def _size(self) -> int:
         """The log's size now."""
