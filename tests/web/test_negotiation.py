@@ -370,3 +370,26 @@ def test_demo_keys_load_with_one_click_on_loopback_only(server: Server, browser:
     assert remote.status_code == 404
     remote = httpx.get(f"{server.url}/keys", headers={"Host": "parley.example"})
     assert "Demo mode" not in remote.text
+
+
+def test_on_a_phone_listings_stack_and_nothing_scrolls_sideways(
+    server: Server, browser: Any
+) -> None:
+    """At 390 px each row of a listing is a card whose cells name their column, and no page is
+    wider than the screen."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    d = Delegation(context, server, "TR")
+    _seated(d)
+    for path in ("/", "/n/{nid}", "/n/{nid}/audit", "/n/{nid}/versions", "/n/{nid}/text"):
+        page = d.go(path)
+        wide = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+        assert wide <= 0, f"{path} scrolls {wide} px sideways"
+    page = d.go("/n/{nid}")
+    cell = page.locator("table.stack td[data-label=Roles]").first
+    assert cell.evaluate("c => getComputedStyle(c).display") == "block"
+    label = cell.evaluate("c => getComputedStyle(c, '::before').content")
+    assert label == '"Roles"'
+    shot(page.locator("table.stack"), "16-phone-participants")
+    d.go("/n/{nid}/audit")
+    shot(d.page.locator("table.stack"), "17-phone-audit")
+    context.close()
