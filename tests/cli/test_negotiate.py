@@ -9,6 +9,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from parley.cli.main import main
+from parley.core import text as text_model
+from parley.core import textformat
 
 TEXT = """Title: Agreement on Ending Cross-Border Attacks
 Language: en
@@ -127,6 +129,28 @@ def test_a_whole_negotiation_from_the_command_line(workdir: Path) -> None:
     assert "not binding" in report.stdout
     assert said in report.stdout  # the words as written: brackets are no markup
     assert f"Final text: version {version}\n" in report.stdout  # unbroken, though not a terminal
+    _verify_with_what_the_checker_knows(workdir, report.stdout)
+
+
+def _verify_with_what_the_checker_knows(workdir: Path, said: str) -> None:
+    """The checker's own knowledge: the negotiation's id, the logs and witnesses they trust; and
+    the agreed words, written out."""
+    nid = said.split("Negotiation ")[1].split()[0]
+    assert len(nid) == 64
+    assert run("verify", "agreement.json", "--negotiation", nid[:16]).exit_code == 0
+    other = run("verify", "agreement.json", "--negotiation", "0" * 16)
+    assert other.exit_code == 2 and f"this is negotiation {nid}, not the one you expect" in (
+        other.stdout
+    )
+    short = run("verify", "agreement.json", "--negotiation", nid[:8])
+    assert short.exit_code == 2 and "16 to 64 hex digits" in short.stderr
+    ok("verify", "agreement.json", "--text", "agreed.txt")
+    agreed = textformat.parse((workdir / "agreed.txt").read_text(encoding="utf-8"))
+    assert f"Final text: version {text_model.version_hash(agreed)}" in said
+    (workdir / "empty.policy").write_text("")
+    empty = run("verify", "agreement.json", "--policy", "empty.policy")
+    assert empty.exit_code == 2 and empty.stderr.startswith("error: empty.policy")
+    assert "INVALID" not in empty.stdout  # the checker's file is at fault, not the bundle
 
 
 def _opened() -> None:

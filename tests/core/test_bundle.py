@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 
 import pytest
 
@@ -13,8 +14,17 @@ from parley.core.bundle import Verdict
 from parley.core.charter import PenRule
 from parley.core.event import EventType as T
 from parley.core.event import SignedEvent
+from parley.core.keys import SigningKey
 from tests.core.test_protocol import concluded
-from tests.negotiation import Table, clean_text, make_charter, make_log, witness_policy
+from tests.negotiation import (
+    LOG_KEY,
+    WITNESS_KEYS,
+    Table,
+    clean_text,
+    make_charter,
+    make_log,
+    witness_policy,
+)
 
 
 def _bundle(events: list[SignedEvent]) -> bytes:
@@ -108,8 +118,9 @@ def test_a_statement_never_puts_anything_in_force() -> None:
     table = Table(charter=make_charter(PenRule.MEDIATOR, with_log=True, nonce="nonce-stmt")).open()
     table.play("PK", T.STATEMENT, moves.statement("We hereby guarantee everything."))
     report = bundle.check_bundle(_bundle(table.events))
-    assert report.verdict is Verdict.INVALID
-    assert "nothing was finalized" in (report.problem or "")
+    assert report.verdict is Verdict.NOT_IN_FORCE  # an authentic record, of talks not concluded
+    assert report.problem == "no text has been finalized: this record holds no agreement (yet)"
+    assert report.statements and report.parties
 
 
 def test_a_sample_of_byte_flips_is_always_caught(good: bytes) -> None:
@@ -134,7 +145,78 @@ def test_the_witness_policy_can_be_given_by_the_verifier(good: bytes) -> None:
 
 
 def test_the_log_line_says_when_other_negotiations_share_the_span() -> None:
-    assert log_evidence._entries(0, 26, 27) == "entries 0 to 26"
-    assert log_evidence._entries(3, 46, 36) == (
+    assert log_evidence._entries(0, 26, 27, 27) == "entries 0 to 26"
+    assert log_evidence._entries(3, 46, 36, 47) == (
         "entries 3 to 46, in order, among other negotiations'"
     )
+
+
+def test_the_log_line_says_when_the_log_goes_on_after_the_last_event() -> None:
+    """A file cut after its last events is still a valid prefix; the report must not let it
+    pass for the whole record."""
+    assert log_evidence._entries(0, 20, 21, 27) == (
+        "entries 0 to 20; the log goes on to entry 26, and any later event of this negotiation "
+        "is not in this file"
+    )
+
+
+def _proofs_edited(good: bytes, edit: Callable[[str], str]) -> bytes:
+    doc = json.loads(good)
+    doc["proofs"] = [edit(p) for p in doc["proofs"]]
+    return json.dumps(doc).encode()
+
+
+def test_an_altered_cosignature_of_a_listed_witness_is_invalid_not_missing(good: bytes) -> None:
+    def flip(proof: str) -> str:
+        lines = proof.split("\n")
+        i = next(i for i, line in enumerate(lines) if line.startswith("— qa.witness.example"))
+        name, blob = lines[i].rsplit(" ", 1)
+        lines[i] = f"{name} {blob[:-6]}{'A' if blob[-6] != 'A' else 'B'}{blob[-5:]}"
+        return "\n".join(lines)
+
+    report = bundle.check_bundle(_proofs_edited(good, flip))
+    assert report.verdict is Verdict.INVALID
+    key_id = WITNESS_KEYS["QA"].public().id_hex
+    assert report.problem == (
+        "a signature does not verify: the checkpoint, or its cosignature by "
+        f"qa.witness.example+{key_id}, was altered"
+    )
+
+
+def test_the_verifiers_policy_decides_which_log_is_trusted(good: bytes) -> None:
+    other = SigningKey.from_seed("log.parley.example", b"other".ljust(32, b"\x00"))
+    policy = f"log {other.public().vkey()}\nquorum none\n"
+    report = bundle.check_bundle(good, witness_policy=policy)
+    assert report.verdict is Verdict.INVALID
+    assert "not signed by the log key your policy names" in (report.problem or "")
+    mine = f"log {LOG_KEY.public().vkey()}\nquorum none\n"
+    trusted = bundle.check_bundle(good, witness_policy=mine)
+    assert trusted.verdict is Verdict.IN_FORCE
+    assert any("the key your policy names" in line.detail for line in trusted.log)
+
+
+def test_an_empty_policy_of_the_verifier_is_refused_not_ignored(good: bytes) -> None:
+    report = bundle.check_bundle(good, witness_policy="")
+    assert report.verdict is Verdict.INVALID
+    assert report.problem == "your witness policy cannot be used: policy has no quorum line"
+
+
+@pytest.mark.parametrize(
+    ("edit", "said"),
+    [
+        (lambda t: t.replace('"seq": 1,', '"seq": ' + "9" * 5000 + ",", 1), "number too long"),
+        (lambda t: t.replace('"seq": 1,', '"seq": 1, "seq": 1,', 1), "appears twice"),
+        (lambda t: "\ufeff" + t, None),
+        (lambda t: "", "the bundle is empty"),
+        (lambda t: t[: len(t) // 2], "not valid JSON: "),
+    ],
+)
+def test_unreadable_json_is_said_in_words(
+    good: bytes, edit: Callable[[str], str], said: str | None
+) -> None:
+    report = bundle.check_bundle(edit(good.decode()).encode())
+    if said is None:  # a byte-order mark is allowed (RFC 8259)
+        assert report.verdict is Verdict.IN_FORCE
+        return
+    assert report.verdict is Verdict.INVALID
+    assert said in (report.problem or ""), report.problem

@@ -284,6 +284,10 @@ def _the_bundle_downloads_and_verifies(table: dict[str, Delegation], tmp_path: P
     page.get_by_role("button", name="Verify").click()
     expect(page.locator("#report-h")).to_contain_text("Valid, and in force")
     shot(page, "13-verify-report")
+    final = page.locator("details.final-text")
+    final.locator("summary").click()  # the words the parties signed, read from the bundle alone
+    expect(final.locator(".prov-body").first).to_be_visible()
+    shot(final, "13b-verify-final-text")
 
 
 def _seated(d: Delegation) -> Page:

@@ -14,7 +14,6 @@ N times the rate for N processes.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +24,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from parley.api import errors as api_errors
 from parley.api.settings import Limits
+from parley.core.json_fields import parse_json
+from parley.errors import InvalidInputError, LimitExceededError
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -114,11 +115,11 @@ def read_json(body: bytes, max_depth: int) -> tuple[Any, tuple[int, str] | None]
     except UnicodeDecodeError as exc:
         return None, (400, f"the body is not valid UTF-8 (byte {exc.start})")
     try:
-        value = json.loads(text, parse_constant=_no_constant)
-    except RecursionError:
+        value = parse_json(text, "the body")
+    except LimitExceededError:
         return None, (413, f"the JSON body is nested deeper than {max_depth} levels")
-    except ValueError as exc:
-        return None, (400, f"the body is not valid JSON: {exc}")
+    except InvalidInputError as exc:
+        return None, (400, str(exc))
     if openings(body) > max_depth and depth(value) > max_depth:
         return None, (413, f"the JSON body is nested deeper than {max_depth} levels")
     return value, None
@@ -128,10 +129,6 @@ def openings(body: bytes) -> int:
     """How many ``{`` and ``[`` bytes ``body`` holds: no JSON value in it is nested deeper (each
     level opens with one), so a body with few needs no walk of its value."""
     return body.count(b"{") + body.count(b"[")
-
-
-def _no_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
 
 
 def depth(value: Any) -> int:

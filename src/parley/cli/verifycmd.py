@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -10,10 +11,12 @@ from typing import TYPE_CHECKING
 import click
 
 from parley.cli.errors import EXIT_INVALID, EXIT_NOT_YET, EXIT_OK, reported
-from parley.cli.files import read_bytes
-from parley.core import bundle
+from parley.cli.files import read_bytes, write_output
+from parley.core import bundle, tlogpolicy
 from parley.core.bundle import Report, Verdict
 from parley.core.report import Line
+from parley.core.textformat import render
+from parley.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -36,21 +39,41 @@ HEADLINE = {
 @click.option(
     "--policy",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A tlog-policy file naming the log witnesses you trust (instead of the charter's).",
+    help="A tlog-policy file naming the log witnesses you trust (instead of the charter's) and, "
+    "in 'log' lines, the log keys you trust.",
 )
-def verify(file: Path, as_json: bool, policy: Path | None) -> None:
+@click.option(
+    "--negotiation",
+    "expected",
+    metavar="ID",
+    callback=lambda _ctx, _param, value: _expected(value),
+    help="The negotiation's id as you know it from a source of your own (16 hex digits or "
+    "more): a bundle of any other negotiation is refused, however valid.",
+)
+@click.option(
+    "--text",
+    "text_file",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Also write the final text, in the text format, to this file ('-': standard output).",
+)
+def verify(
+    file: Path, as_json: bool, policy: Path | None, expected: str | None, text_file: Path | None
+) -> None:
     """Verify an agreement bundle offline: signatures, chain, rules, policy, log proofs.
 
     Exit 0 valid and in force, 1 valid but not in force, 2 invalid, tampered or malformed.
     """
     with reported():
         data = _read(file)
-        witness_policy = None if policy is None else _read(policy).decode("utf-8", "replace")
-    report = bundle.check_bundle(data, witness_policy=witness_policy)
+        witness_policy = None if policy is None else _policy(policy)
+    report = bundle.check_bundle(data, witness_policy=witness_policy, negotiation=expected)
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:
-        print_report(report, str(file))
+        print_report(report, str(file), None if policy is None else str(policy))
+    if text_file is not None and report.final_text is not None:
+        with reported():
+            write_output(render(report.final_text), None if str(text_file) == "-" else text_file)
     sys.exit(EXIT_BY_VERDICT[report.verdict])
 
 
@@ -58,7 +81,28 @@ def _read(path: Path) -> bytes:
     return read_bytes(path)
 
 
-def print_report(report: Report, source: str) -> None:
+def _policy(path: Path) -> str:
+    """The verifier's policy file, read and checked before the bundle, so that a fault in it is
+    said to be the file's, not the bundle's."""
+    try:
+        text = _read(path).decode("utf-8")
+        tlogpolicy.parse_policy(text)
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(f"{path}: not UTF-8 (byte {exc.start})") from None
+    except InvalidInputError as exc:
+        raise exc.with_source(str(path)) from None
+    return text
+
+
+def _expected(value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"[0-9a-fA-F]{16,64}", value):
+        raise click.BadParameter(
+            f"expected 16 to 64 hex digits of the negotiation id, found {value[:80]!r}"
+        )
+    return value
+
+
+def print_report(report: Report, source: str, policy: str | None = None) -> None:
     """The report for a person: verdict first, then who did what, then every requirement."""
     from rich.console import Console
     from rich.markup import escape
@@ -70,11 +114,17 @@ def print_report(report: Report, source: str) -> None:
     verdict = f"[{colour[report.verdict.value]}]{HEADLINE[report.verdict]}[/]"
     console.print(f"{verdict} — {escape(source)}")
     if report.problem:
-        console.print(f"  [red]{escape(report.problem)}[/]")
+        tone = "red" if report.verdict is Verdict.INVALID else "yellow"
+        console.print(f"  [{tone}]{escape(report.problem)}[/]")
     if report.title:
-        console.print(f"\n[bold]{escape(report.title)}[/]  negotiation {report.negotiation[:16]}…")
+        console.print(f"\n[bold]{escape(report.title)}[/]")
+        console.print(f"Negotiation {report.negotiation}")
     if report.final_version:
         console.print(f"Final text: version {report.final_version}")
+    if report.parties:
+        console.print(f"[dim]{bundle.TRUST}[/]")
+    if policy is not None and report.log:
+        console.print(f"[dim]Log and log witnesses: as your policy {escape(policy)} names them.[/]")
     for heading, lines in (
         ("Participants", report.parties),
         ("Acceptances and attestations", report.attestations),

@@ -19,15 +19,17 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from parley.core import policy, protocol
+from parley.core import policy, protocol, tlogpolicy
 from parley.core import text as text_model
 from parley.core.charter import Role
 from parley.core.event import EventType, SignedEvent, event_from_json
+from parley.core.json_fields import parse_json
 from parley.core.log_evidence import LogEvidence, check_log
 from parley.core.report import Line, human_time
 from parley.errors import (
     EquivocationError,
     InvalidInputError,
+    LimitExceededError,
     NotFoundError,
     ParleyError,
     ProofError,
@@ -37,6 +39,11 @@ from parley.errors import (
 )
 
 BUNDLE_FORMAT = "parley/bundle/v1"
+TRUST = (
+    "Who holds each key below is as the charter says, and the charter is what the convener "
+    "wrote: compare the negotiation id, or the keys, with those the parties gave you themselves."
+)
+"""What a bundle cannot prove, said beside every report that names the participants."""
 MAX_BUNDLE_BYTES = 64 * 2**20
 
 
@@ -119,9 +126,10 @@ def parse_bundle(data: bytes) -> tuple[list[SignedEvent], list[str] | None]:
     if len(data) > MAX_BUNDLE_BYTES:
         raise InvalidInputError(f"bundle is larger than {MAX_BUNDLE_BYTES} bytes")
     try:
-        doc = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise InvalidInputError(f"bundle is not valid UTF-8 JSON: {exc}") from exc
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(f"the bundle is not UTF-8 text (byte {exc.start})") from None
+    doc = parse_json(text, "the bundle")
     if not isinstance(doc, dict) or doc.get("format") != BUNDLE_FORMAT:
         raise InvalidInputError(
             f"not a Parley agreement bundle (expected format {BUNDLE_FORMAT!r})"
@@ -135,6 +143,7 @@ def parse_bundle(data: bytes) -> tuple[list[SignedEvent], list[str] | None]:
     events = [_event(e, i) for i, e in enumerate(raw)]
     if doc.get("negotiation") != events[0].envelope.negotiation:
         raise InvalidInputError("bundle.negotiation does not match its events")
+    _check_chain(events)
     proofs = doc.get("proofs")
     if proofs is not None and (
         not isinstance(proofs, list) or not all(isinstance(p, str) for p in proofs)
@@ -143,8 +152,21 @@ def parse_bundle(data: bytes) -> tuple[list[SignedEvent], list[str] | None]:
     return events, proofs
 
 
-def _no_constant(name: str) -> None:
-    raise InvalidInputError(f"bundle holds {name}, which JSON does not allow")
+def _check_chain(events: Sequence[SignedEvent]) -> None:
+    """The events are the whole chain from the charter, in order: each the next number, each
+    naming the one before it (the rules then check everything else about them)."""
+    for i, event in enumerate(events):
+        env = event.envelope
+        if env.seq != i:
+            raise InvalidInputError(
+                f"the file's event {i} is numbered {env.seq}: an event is missing, repeated or "
+                "out of order"
+            )
+        if i and env.prev != events[i - 1].hash:
+            raise InvalidInputError(
+                f"event {i} ({env.type} by {env.author}) does not follow the file's event "
+                f"{i - 1}: one of them was replaced"
+            )
 
 
 def _event(obj: object, i: int) -> SignedEvent:
@@ -156,14 +178,29 @@ def _event(obj: object, i: int) -> SignedEvent:
         raise InvalidInputError(where + said) from exc
 
 
-def check_bundle(data: bytes, *, witness_policy: str | None = None) -> Report:
-    """Verify a bundle completely; a report, never an exception."""
+def check_bundle(
+    data: bytes, *, witness_policy: str | None = None, negotiation: str | None = None
+) -> Report:
+    """Verify a bundle completely; a report, never an exception.
+
+    ``negotiation`` is the id (or its start) of the negotiation the verifier expects, as they
+    learned it from a source of their own: a bundle of any other is refused, however valid.
+    """
+    if witness_policy is not None:
+        try:
+            tlogpolicy.parse_policy(witness_policy)
+        except InvalidInputError as exc:
+            return Report(Verdict.INVALID, problem=f"your witness policy cannot be used: {exc}")
     try:
         events, proofs = parse_bundle(data)
         state = protocol.fold(events)
         evidence = check_log(state.charter, events, proofs, witness_policy)
     except (ParleyError, RecursionError) as exc:
         return Report(Verdict.INVALID, problem=_plain(exc))
+    if negotiation is not None and not state.negotiation.startswith(negotiation.lower()):
+        return Report(Verdict.INVALID, state.charter.title, state.negotiation,
+                      problem=f"this is negotiation {state.negotiation}, not the one you expect "
+                      f"({negotiation})", events=len(events))  # fmt: skip
     return _report(state, events, evidence)
 
 
@@ -183,26 +220,28 @@ FAULTS: tuple[tuple[type[ParleyError], str], ...] = (
     (VerificationError, "does not verify"),
     (ProtocolError, "against the negotiation's rules"),
     (NotFoundError, "incomplete"),
+    (LimitExceededError, "cannot be read"),
 )
 """The kind of fault a bundle has, by the error that found it (the first that applies)."""
 
 
 def _report(state: protocol.State, events: list[SignedEvent], evidence: LogEvidence) -> Report:
-    if state.final is None:
-        return Report(Verdict.INVALID, state.charter.title, state.negotiation,
-                      problem="the negotiation has no final text: nothing was finalized",
+    if state.final is None:  # an authentic record of talks that have not (yet) agreed a text
+        return Report(Verdict.NOT_IN_FORCE, state.charter.title, state.negotiation,
+                      problem="no text has been finalized: this record holds no agreement (yet)",
+                      parties=tuple(_participants(state)),
+                      statements=tuple(_statement_lines(state)), log=evidence.lines,
                       events=len(events))  # fmt: skip
     holds, findings = policy.evaluate(state.charter.policy, state.attestations())
-    log_ok = evidence.holds
-    verdict = Verdict.IN_FORCE if holds and log_ok else Verdict.NOT_IN_FORCE
-    if evidence.invalid:
-        verdict = Verdict.INVALID
+    verdict = Verdict.IN_FORCE if holds and evidence.holds else Verdict.NOT_IN_FORCE
+    unmet = _first_unmet(findings)
+    problem = evidence.problem or (None if unmet is None else f"not yet met: {unmet}")
     return Report(
         verdict=verdict,
         title=state.charter.title,
         negotiation=state.negotiation,
         final_version=state.final,
-        problem=evidence.problem,
+        problem=problem,
         parties=tuple(_participants(state)),
         requirements=tuple(Line(f.requirement, f.holds, f.detail, f.depth) for f in findings),
         attestations=tuple(_attestation_lines(state)),
@@ -213,14 +252,23 @@ def _report(state: protocol.State, events: list[SignedEvent], evidence: LogEvide
     )
 
 
+def _first_unmet(findings: Sequence[policy.Finding]) -> str | None:
+    """The first requirement not met that has none below it (not "all of the following")."""
+    for i, found in enumerate(findings):
+        leaf = i + 1 == len(findings) or findings[i + 1].depth <= found.depth
+        if not found.holds and leaf:
+            return found.requirement
+    return None
+
+
 def _participants(state: protocol.State) -> list[Line]:
     out = []
     for p in state.charter.participants:
         roles = ", ".join(r.value for r in p.roles)
         joined = p.code in state.joined
-        out.append(
-            Line(f"{p.code} — {p.name} ({roles})", joined, "joined" if joined else "never joined")
-        )
+        keys = ", ".join(k.vkey() for k in p.keys)
+        said = "joined" if joined else "never joined"
+        out.append(Line(f"{p.code} — {p.name} ({roles})", joined, f"{said}; key {keys}"))
     return out
 
 
@@ -265,8 +313,11 @@ def _signature_line(party: str, sig: protocol.Attestation) -> Line:
 
 
 def _statement_lines(state: protocol.State) -> list[Line]:
-    return [
-        Line(f"{s.author} on {human_time(s.time)}: “{s.text}”", True, "not binding")
-        for s in state.statements
-        if s.text is not None
-    ]
+    return [_statement_line(s) for s in state.statements]
+
+
+def _statement_line(statement: protocol.Statement) -> Line:
+    said = f"“{statement.text}”" if statement.text is not None else (
+        "a statement whose words are not in this file"
+    )  # fmt: skip
+    return Line(f"{statement.author} on {human_time(statement.time)}: {said}", True, "not binding")

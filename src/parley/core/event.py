@@ -255,7 +255,8 @@ def check_envelope(env: Envelope) -> None:
     if not _HASH_RE.fullmatch(env.negotiation):
         raise InvalidInputError("envelope.negotiation must be 64 lowercase hex digits")
     if env.seq < 0 or env.seq > canonical.MAX_SAFE_INTEGER:
-        raise InvalidInputError(f"envelope.seq must be a non-negative integer, found {env.seq}")
+        found = str(env.seq) if abs(env.seq) < 10**20 else f"a number of {len(str(env.seq))} digits"
+        raise InvalidInputError(f"envelope.seq must be a non-negative integer, found {found}")
     if (env.seq == 0) != (env.prev is None):
         raise InvalidInputError("envelope.prev must be null for the first event and only then")
     if env.prev is not None and not _HASH_RE.fullmatch(env.prev):

@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from nacl.bindings import crypto_sign_open
 from nacl.exceptions import BadSignatureError
 
+from parley.core.json_fields import parse_json
 from parley.errors import InvalidInputError, SignatureError
 
 ED25519 = 0x01
@@ -285,9 +286,9 @@ def is_encrypted(data: bytes) -> bool:
 
 def _key_doc(data: bytes) -> dict[str, object]:
     try:
-        doc = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInputError(f"key file is not JSON: {exc}") from exc
+        doc = parse_json(data.decode("utf-8"), "the key file")
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(f"the key file is not UTF-8 text (byte {exc.start})") from None
     if not isinstance(doc, dict) or doc.get("format") != KEY_FILE_FORMAT:
         raise InvalidInputError(f"not a Parley key file (expected format {KEY_FILE_FORMAT!r})")
     return doc

@@ -15,10 +15,12 @@ from itertools import pairwise
 
 from parley.core import merkle, tlogpolicy, tlogproof
 from parley.core.charter import Charter
+from parley.core.checkpoint import SignedCheckpoint, open_checkpoint
 from parley.core.event import SignedEvent
 from parley.core.keys import PublicKey, parse_vkey
+from parley.core.note import Note, verifier_for
 from parley.core.report import Line, human_time
-from parley.errors import InvalidInputError, VerificationError
+from parley.errors import InvalidInputError, ProofError, SignatureError, VerificationError
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +28,6 @@ class LogEvidence:
     """What the log proofs establish."""
 
     holds: bool
-    invalid: bool = False
     problem: str | None = None
     lines: tuple[Line, ...] = ()
 
@@ -42,7 +43,12 @@ def check_log(
     proofs: Sequence[str] | None,
     witness_policy: str | None = None,
 ) -> LogEvidence:
-    """Check one proof per event; raise VerificationError when a proof or signature is bad."""
+    """Check one proof per event against one checkpoint; raise VerificationError when a proof or
+    a signature is bad, InvalidInputError when one cannot be read.
+
+    ``witness_policy`` is the verifier's own tlog-policy (``parley verify --policy``), used instead
+    of the charter's: its witnesses and quorum and, if it names logs, the log keys trusted.
+    """
     if charter.log is None:
         if proofs is not None:
             raise InvalidInputError("the bundle carries log proofs, but the charter names no log")
@@ -53,72 +59,125 @@ def check_log(
         return LogEvidence(False, problem=problem, lines=(Line(problem, False),))
     if len(proofs) != len(events):
         raise InvalidInputError(f"{len(proofs)} log proofs for {len(events)} events")
-    policy_text = witness_policy if witness_policy is not None else charter.log.witness_policy
-    policy = tlogpolicy.parse_policy(policy_text) if policy_text else None
-    return _check_each(charter.log.vkey, events, proofs, policy)
+    if witness_policy is not None:
+        policy: tlogpolicy.Policy | None = tlogpolicy.parse_policy(witness_policy)
+        trust = Trust("your policy", policy.log_keys if policy else ())
+    else:
+        text = charter.log.witness_policy
+        policy = tlogpolicy.parse_policy(text) if text else None
+        trust = Trust("the charter", ())
+    logs = trust.logs or (parse_vkey(charter.log.vkey),)
+    return _check_each(logs, trust.source, events, _parsed(events, proofs), policy)
+
+
+@dataclass(frozen=True, slots=True)
+class Trust:
+    """Whose word the witnesses and the quorum are (the verifier's or the charter's), and the
+    log keys the verifier's policy names (none: the charter's log key)."""
+
+    source: str
+    logs: tuple[PublicKey, ...]
+
+
+def _parsed(events: Sequence[SignedEvent], proofs: Sequence[str]) -> list[tlogproof.TlogProof]:
+    out = []
+    for event, proof in zip(events, proofs, strict=True):
+        try:
+            out.append(tlogproof.TlogProof.from_bytes(proof))
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"the log proof of event {event.envelope.seq}: {exc}") from None
+    return out
 
 
 def _check_each(
-    vkey: str,
+    logs: Sequence[PublicKey],
+    source: str,
     events: Sequence[SignedEvent],
-    proofs: Sequence[str],
+    proofs: Sequence[tlogproof.TlogProof],
     policy: tlogpolicy.Policy | None,
 ) -> LogEvidence:
-    log_key = parse_vkey(vkey)
-    reports = []
-    quorum_failed: str | None = None
-    if len({tlogproof.TlogProof.from_bytes(p).checkpoint for p in proofs}) != 1:
+    if len({p.checkpoint for p in proofs}) != 1:
         raise VerificationError("the proofs do not all carry the same signed checkpoint")
+    signed = _opened(proofs[0].checkpoint, logs, policy, source)
+    cp = signed.checkpoint
     for event, proof in zip(events, proofs, strict=True):
         try:
-            reports.append(tlogproof.verify_proof(proof, leaf_for(event), log_key, policy))
+            merkle.verify_inclusion(
+                proof.index, cp.size, leaf_for(event), proof.hashes, cp.root_hash
+            )
         except VerificationError as exc:
-            reports.append(_without_quorum(event, proof, log_key))
-            quorum_failed = str(exc)
-    _check_order(reports)
-    first, last = reports[0], reports[-1]
-    cp = last.checkpoint
+            raise ProofError(f"the log proof of event {event.envelope.seq}: {exc}") from None
+    indexes = [p.index for p in proofs]
+    if any(b <= a for a, b in pairwise(indexes)):
+        raise VerificationError("the events are not in the log in the order of their chain")
     lines = [
-        Line(
-            f"all {len(events)} events are in log {cp.origin}",
-            True,
-            _entries(first.index, last.index, len(events)),
-        ),
-        Line(f"checkpoint at size {cp.size}, signed by log key {log_key.name}+{log_key.id_hex}"),
+        Line(f"all {len(events)} events are in log {cp.origin}", True,
+             _entries(indexes[0], indexes[-1], len(events), cp.size)),
+        Line(f"checkpoint of {cp.size} entries, root {cp.root_hash.hex()}", True,
+             f"signed by log key {signed.log_key.vkey()}, the key {source} names"),
         *(
-            Line(f"cosigned by log witness {c.name}", True, f"at {human_time(c.timestamp)}")
-            for c in last.cosignatures
+            Line(f"cosigned by log witness {c.name}", True,
+                 f"at {human_time(c.timestamp)}, key {c.key.vkey()}")
+            for c in signed.cosignatures
         ),
-    ]
+    ]  # fmt: skip
     if policy is None:
-        lines.append(Line("no log-witness policy: cosignatures were not required", True))
+        lines.append(Line(f"{source} sets no log-witness policy: cosignatures were not required"))
         return LogEvidence(True, lines=tuple(lines))
-    if quorum_failed is not None:
-        lines.append(Line("log-witness quorum", False, quorum_failed))
-        return LogEvidence(False, problem=quorum_failed, lines=tuple(lines))
-    explanation = last.quorum.explanation if last.quorum else "met"
-    lines.append(Line("log-witness quorum", True, explanation))
+    quorum = tlogpolicy.evaluate(policy, policy.witness_names(signed.witness_keys))
+    lines.append(Line(f"log-witness quorum of {source}", quorum.satisfied, quorum.explanation))
+    if not quorum.satisfied:
+        return LogEvidence(False, problem=f"witness {quorum.explanation}", lines=tuple(lines))
     return LogEvidence(True, lines=tuple(lines))
 
 
-def _without_quorum(event: SignedEvent, proof: str, log_key: PublicKey) -> tlogproof.ProofReport:
-    """Re-check without the quorum: if that fails too, the proof itself is bad (invalid)."""
+def _opened(
+    note: Note, logs: Sequence[PublicKey], policy: tlogpolicy.Policy | None, source: str
+) -> SignedCheckpoint:
+    """The checkpoint, signed by a trusted log key; every cosignature by a key the policy lists
+    must verify (a bad one is an alteration, not a missing witness)."""
+    names = ", ".join(key.vkey() for key in logs)
     try:
-        return tlogproof.verify_proof(proof, leaf_for(event), log_key)
-    except VerificationError as exc:
-        raise VerificationError(f"log proof for event {event.envelope.seq}: {exc}") from exc
+        signed = open_checkpoint(note, logs)
+    except SignatureError:
+        raise SignatureError(
+            f"the checkpoint is not signed by the log key {source} names ({names})"
+        ) from None
+    if signed.checkpoint.origin != signed.log_key.name:
+        raise VerificationError(
+            f"the checkpoint is of log {signed.checkpoint.origin!r}, "
+            f"not of {signed.log_key.name!r}, whose key signed it"
+        )
+    witnesses = policy.witness_keys if policy else ()
+    try:
+        return open_checkpoint(note, logs, witnesses)
+    except SignatureError:
+        raise SignatureError(
+            f"the checkpoint, or its cosignature by {_failing(note, witnesses)}, was altered"
+        ) from None
 
 
-def _check_order(reports: list[tlogproof.ProofReport]) -> None:
-    checkpoints = {r.checkpoint for r in reports}
-    if len(checkpoints) != 1:
-        raise VerificationError("the proofs are not all against the same checkpoint")
-    indexes = [r.index for r in reports]
-    if any(b <= a for a, b in pairwise(indexes)):
-        raise VerificationError("the events are not in the log in the order of their chain")
+def _failing(note: Note, keys: Sequence[PublicKey]) -> str:
+    """Which listed witness's cosignature of ``note`` does not verify."""
+    message = note.text.encode()
+    for key in keys:
+        verifier = verifier_for(key)
+        for sig in note.signatures:
+            known = (sig.name, sig.key_id) == (verifier.name, verifier.key_id)
+            if known and not verifier.verify(message, sig.blob):
+                return f"{sig.name}+{sig.key_id_hex}"
+    return "a log witness"
 
 
-def _entries(first: int, last: int, count: int) -> str:
-    """Where the events sit in the log, which other negotiations share."""
+def _entries(first: int, last: int, count: int, size: int) -> str:
+    """Where the events sit in the log, which other negotiations share; whether the log goes on
+    after the last of them (a later event of this negotiation would not be in this file)."""
     span = f"entries {first} to {last}"
-    return span if last - first + 1 == count else f"{span}, in order, among other negotiations'"
+    if last - first + 1 != count:
+        span += ", in order, among other negotiations'"
+    if last < size - 1:
+        span += (
+            f"; the log goes on to entry {size - 1}, and any later event of this negotiation "
+            "is not in this file"
+        )
+    return span

@@ -417,7 +417,8 @@ class _Draft:
         key = self.charter.key(env.author, env.key)
         if key is None:
             raise UnauthorizedMoveError(
-                f"key {env.key} is not one of {env.author}'s keys in the charter"
+                f"event {env.seq} ({env.type} by {env.author}): key {env.key} is not one of "
+                f"{env.author}'s keys in the charter"
             )
         try:
             key.verify(env.signed_bytes(), event.signature)

@@ -274,7 +274,7 @@ async def bundle_download(request: Request, nid: str) -> Response:
 @guarded
 async def verify_page(request: Request) -> Response:
     """Check any agreement bundle: the same report as ``parley verify``."""
-    return render(request, "verify.html", report=None, error=None)
+    return render(request, "verify.html", report=None, error=None, rows=[], trust=bundle.TRUST)
 
 
 @router.post("/verify", response_class=HTMLResponse)
@@ -290,9 +290,13 @@ async def verify_post(request: Request) -> Response:
             422,
             report=None,
             error="choose a bundle file or paste its contents",
+            rows=[],
+            trust=bundle.TRUST,
         )
     report = bundle.check_bundle(data)
-    return render(request, "verify.html", report=report, error=None)
+    final = report.final_text if report.verdict is not bundle.Verdict.INVALID else None
+    rows = [] if final is None else provision_rows(final)
+    return render(request, "verify.html", report=report, error=None, rows=rows, trust=bundle.TRUST)
 
 
 @router.get("/n", include_in_schema=False)
