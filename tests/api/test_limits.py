@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -46,3 +47,18 @@ def test_a_body_too_deep_is_refused_and_one_at_the_limit_is_not() -> None:
         413,
         "the JSON body is nested deeper than 5 levels",
     )
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (b'{"a": 1, "a": 2}', "the body: the key 'a' appears twice in one object"),
+        (b'{"a": NaN}', "the body: NaN is not a JSON value"),
+        (b"[" + b"9" * 5000 + b"]", "the body holds a number too long to read"),
+        (b'{"a": ', "the body is not valid JSON: expecting value at line 1, column 7"),
+    ],
+)
+def test_a_body_that_reads_two_ways_or_not_at_all_is_refused_in_words(
+    body: bytes, said: str
+) -> None:
+    assert read_json(body, 5) == (None, (400, said))

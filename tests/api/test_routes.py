@@ -113,6 +113,12 @@ def test_the_bundle_verifies_in_force_and_so_does_the_verify_route(api: Api) -> 
     assert checked.json() == report.to_json()
     junk = api.client.post("/api/verify", content=b"\xff not a bundle")
     assert junk.status_code == 200 and junk.json()["verdict"] == "invalid"
+    huge = data.replace(b'"seq": 1,', b'"seq": ' + b"9" * 5000 + b",", 1)
+    answer = api.client.post("/api/verify", content=huge)  # a traceback and a 500, once
+    assert answer.status_code == 200
+    assert answer.json()["problem"] == (
+        "malformed or altered: the bundle holds a number too long to read"
+    )
 
 
 def test_the_log_checkpoint_tiles_and_proofs(api: Api) -> None:
