@@ -34,6 +34,7 @@ from parley.core.text import (
 )
 from parley.core.textformat import parse_body, render_body
 from parley.core.words import Token, body_from_tokens, body_tokens, is_word, split
+from parley.core.words import diff as word_diff_ids
 from parley.errors import InvalidInputError
 from tests.conftest import shared_vectors
 from tests.strategies import texts
@@ -426,6 +427,83 @@ def test_different_moves_keep_ours_place_and_record_a_conflict() -> None:
     assert kinds(result) == [("art-1", ConflictKind.MOVE)]
     assert result.conflicts[0].ours == "at the top level, after art-4"
     assert result.conflicts[0].theirs == "at the top level, after art-3"
+
+
+def _articles(order: str) -> Text:
+    return doc(*(art(f"a{n}", f"Text of {n}.") for n in order))
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs", "merged"),
+    [
+        ("21345", "23145", "23145"),  # AF: a2 to the front; PK: a1 after a3
+        ("23415", "51234", "52341"),  # AF: a1 after a4; PK: a5 to the front
+        ("23415", "12435", "24315"),  # AF: a1 after a4; PK: a4 before a3
+        ("2341", "1324", "3241"),  # AF: a1 to the end; PK: a3 before a2
+    ],
+)
+def test_each_sides_moves_are_taken_when_they_combine(ours: str, theirs: str, merged: str) -> None:
+    """Taking ours' order whole dropped PK's move without a word."""
+    result = run(_articles("12345"), _articles(ours), _articles(theirs))
+    assert result.clean
+    assert ids(result.text) == [f"a{n}" for n in merged]
+
+
+def test_moves_that_cannot_both_stand_are_a_conflict_not_a_silent_loss() -> None:
+    # both put a3 after a1, but AF moved a1, a2 and a3 before a0 and PK put a3 before a2
+    result = run(_articles("0123"), _articles("2130"), _articles("0132"))
+    assert ids(result.text) == ["a2", "a1", "a3", "a0"]  # ours' place
+    assert result.conflicts == (
+        Conflict("a3", ConflictKind.MOVE, "at the top level, after a1, before a0",
+                 "at the top level, after a1, before a2"),
+    )  # fmt: skip
+
+
+@st.composite
+def _moved(draw: st.DrawFn, base: list[str]) -> list[str]:
+    """``base`` with up to two siblings taken out and put back elsewhere."""
+    order = list(base)
+    for _ in range(draw(st.integers(0, 2))):
+        pid = order.pop(draw(st.integers(0, len(order) - 1)))
+        order.insert(draw(st.integers(0, len(order))), pid)
+    return order
+
+
+@st.composite
+def _orders(draw: st.DrawFn) -> tuple[list[str], list[str], list[str]]:
+    base = [f"a{n}" for n in range(draw(st.integers(2, 7)))]
+    return base, draw(_moved(base)), draw(_moved(base))
+
+
+@given(_orders())
+def test_no_move_is_lost_without_a_conflict(orders: tuple[list[str], list[str], list[str]]) -> None:
+    """Every sibling once; unless a move conflict names it, each sibling a side moved stands
+    before and after the siblings neither side moved exactly as on that side."""
+    base, ours, theirs = orders
+    texts = [doc(*(art(pid, f"Text of {pid}.") for pid in order)) for order in orders]
+    result = run(*texts)
+    merged = ids(result.text)
+    assert sorted(merged) == sorted(base)
+    named = {c.provision for c in result.conflicts}
+    moved = {
+        side: set(base) - set(_longest_kept(base, side)) for side in map(tuple, (ours, theirs))
+    }
+    still = set(base) - moved[tuple(ours)] - moved[tuple(theirs)]
+    for side, ids_moved in moved.items():
+        for pid in ids_moved - named:
+            for other in still:
+                assert (merged.index(other) < merged.index(pid)) == (
+                    side.index(other) < side.index(pid)
+                ), (orders, merged, pid, other)
+
+
+def _longest_kept(base: list[str], side: tuple[str, ...]) -> list[str]:
+    """The siblings ``side`` kept in the base's order (as the merge reads moves)."""
+    kept = []
+    for tag, i1, i2, _, _ in word_diff_ids(base, list(side)):
+        if tag == "equal":
+            kept += base[i1:i2]
+    return kept
 
 
 def test_crossed_moves_cannot_make_a_cycle() -> None:

@@ -11,11 +11,10 @@ from parley.core.merge_places import (
     Tree,
     build,
     descendants,
-    emit_order,
+    merge_order,
     moved_ids,
     place_missing,
     place_of,
-    prefer_ours,
 )
 from parley.core.merge_words import Clash, Sides, T, word_diff
 from parley.core.text import MAX_DEPTH, Inline, Provision, Text, walk
@@ -266,8 +265,20 @@ class Merger:
             tuple(c for c in tree.children.get(parent, ()) if c in members)
             for tree in (self.b, self.o, self.t)
         )
-        placed = prefer_ours(emit_order(b, o, t))
-        return place_missing(placed, members, (o, t, b))
+        order, unkept = merge_order(b, o, t)
+        recorded = {c.provision for c in self.conflicts if c.kind is ConflictKind.MOVE}
+        for pid in sorted(unkept - recorded):
+            ours, theirs = self._between(self.o, pid), self._between(self.t, pid)
+            self._conflict(pid, ConflictKind.MOVE, ours, theirs)
+        return place_missing(order, members, (o, t, b))
+
+    def _between(self, tree: Tree, pid: str) -> str:
+        """``_where``, and the sibling that follows: moves that agree on what a provision
+        follows may still disagree on what it precedes."""
+        siblings = tree.children[tree.parent[pid]]
+        n = siblings.index(pid)
+        follows = f", before {siblings[n + 1]}" if n + 1 < len(siblings) else ", last"
+        return self._where(tree, pid) + follows
 
     def _limit_depth(self, order: dict[str | None, list[str]]) -> None:
         """Moves on both sides can stack provisions deeper than a text may nest: what would be
