@@ -264,6 +264,17 @@ def test_a_clash_across_paragraphs_makes_one_group_per_line() -> None:
     )
 
 
+def test_a_paragraph_break_stays_where_its_side_put_it() -> None:
+    """Moved outside the options, the break made a paragraph of its own that no side wrote."""
+    base = one("First ends here\n\nsecond starts now.")
+    ours = one("First ends here, and more\n\nsecond starts now.")
+    theirs = one("First ends\n\nmore text second starts now.")
+    result = run(base, ours, theirs)
+    assert body(result, "art-1") == (
+        "First ends [[AF: here, and more | PK:]]\n\n[[AF: | PK: more text]] second starts now."
+    )
+
+
 def test_merge_body_is_usable_on_its_own() -> None:
     merged = merge_body(parse_body("a b c"), parse_body("a x c"), parse_body("a b y"), AF, PK)
     assert render_body(merged.body) == "a x y"

@@ -28,8 +28,8 @@ Rules (each chosen so that no edit is lost without a trace):
   attributed to that side. Identical options (same proposer and words) are given once.
 * A provision deleted on one side and untouched on the other is deleted. If the other side changed
   it (content, place, or anything below it), the whole subtree is kept as that side has it, each
-  body turned into options [that side's body, empty by the deleting side], and one ``edit/delete``
-  conflict names the subtree's root.
+  body turned into options (that side's body, and an empty one by the deleting side; ours first),
+  and one ``edit/delete`` conflict names the subtree's root.
 * A provision added on one side is placed after the same preceding sibling as on its side;
   additions by both sides at one place keep ours' first. Added on both sides under one id: merged
   with an empty base (options where the bodies differ).

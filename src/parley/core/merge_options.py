@@ -118,20 +118,22 @@ def _unique(readings: Iterable[Reading]) -> list[Reading]:
 
 
 def _edge_space(readings: list[tuple[str | Bracket, ...]], end: int) -> str | None:
-    """The space to put outside the group at one end: a line break if any side has one there."""
-    found = {str(r[end]) for r in readings if r and is_space(r[end])}
-    if not found:
-        return None
-    return "\n" if "\n" in found else " " if " " in found else min(found)
+    """The space to put outside the group at one end, if a side has one there. Only a plain
+    space: a line break stays with the side that wrote it, so that each side's paragraphs start
+    where it started them (``_lines``); moved outside, it would make a paragraph no side has."""
+    found = {str(r[end]) for r in readings if r and is_space(r[end]) and r[end] != "\n"}
+    return min(found) if found else None
 
 
 def _lines(tokens: tuple[str | Bracket, ...]) -> list[tuple[str | Bracket, ...]]:
+    """A side's words paragraph by paragraph: a break at the start or end of the clash gives
+    that side an empty first or last paragraph of it."""
     lines: list[list[str | Bracket]] = [[]]
-    for token in tidy(tokens):
-        if token == "\n":
-            lines.append([])
-        else:
+    for token in tokens:
+        if token != "\n":
             lines[-1].append(token)
+        elif lines[-1] or len(lines) == 1:  # two breaks in a row are one
+            lines.append([])
     return [tuple(tidy(line)) for line in lines]
 
 

@@ -148,7 +148,8 @@ def one_word_one_hand(chunks: Sequence[Chunk[Token]]) -> list[Chunk[Token]]:
     changes that do not touch, separated by an unchanged comma; taken together they give
     "2,500,000", an amount neither side wrote. So changed chunks joined by unchanged tokens that
     hold no space, when both sides changed something in them that the other did not, become one
-    conflict: the mediator sees each side's word.
+    conflict: the mediator sees each side's word. (Edits to neighbouring words, with the space
+    between them unchanged, both apply: "meet in Doha twice a year".)
     """
     out: list[Chunk[Token]] = []
     i = 0
