@@ -139,17 +139,22 @@ def test_the_next_checkpoint_proves_consistency_from_what_the_witness_saw() -> N
     assert witness.asked == [0, 2]
 
 
-def test_a_process_that_has_just_started_asks_from_the_size_the_stored_checkpoint_shows() -> None:
-    witness = FakeWitness()
-    first = _services(witness)
-    nid = _open(first)
-    first.publish()
-    # another process of the same deployment: same store, no memory of what the witness saw
+def _published_by_another_process(witness: FakeWitness, first: svc.Services, nid: str) -> None:
+    """A process of the same deployment that has just started (same store, no memory of what
+    the witness saw) publishes, after one more event."""
     other = _services(witness)
     other.store = first.store
     first.act(nid, "AF", key_for("AF"), T.JOIN, moves.join(first.state(nid)))
     stored = other.publish()
     assert stored is not None and REMOTE_KEY.name in stored.note
+
+
+def test_a_process_that_has_just_started_asks_from_the_size_the_stored_checkpoint_shows() -> None:
+    witness = FakeWitness()
+    first = _services(witness)
+    nid = _open(first)
+    first.publish()
+    _published_by_another_process(witness, first, nid)
     assert witness.asked == [0, 2]  # the proof from 2 at once: no 409 round trip
 
 
@@ -162,11 +167,7 @@ def test_a_witness_that_knows_more_than_this_deployment_stored_says_so_and_is_as
     # the witness cosigns size 2, but the process stops before storing the checkpoint
     monkeypatch.setattr(first, "_keep", lambda checkpoint: checkpoint)
     first.publish()
-    other = _services(witness)
-    other.store = first.store
-    first.act(nid, "AF", key_for("AF"), T.JOIN, moves.join(first.state(nid)))
-    stored = other.publish()
-    assert stored is not None and REMOTE_KEY.name in stored.note
+    _published_by_another_process(witness, first, nid)
     assert witness.asked == [0, 0, 2]  # 409 with its size 2, then the proof from 2
 
 
