@@ -91,6 +91,9 @@ def test_a_reconnecting_client_is_not_told_again_and_streams_end(tmp_path: Path)
             seen = list(_messages(stream.iter_lines()))  # ends by itself after max_seconds
         assert seen and all(m == "heartbeat" for m in seen)
         assert http.get(path).status_code == 401
+        for odd in ("\u00b2".encode(), b"9" * 5000):  # a 500 once: isdigit() takes more than 0-9
+            with http.stream("GET", path, headers={**headers, "Last-Event-ID": odd}) as stream:
+                assert stream.status_code == 200
 
 
 def test_the_streams_of_a_process_look_together(tmp_path: Path) -> None:

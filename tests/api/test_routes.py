@@ -92,12 +92,15 @@ def test_redlines_in_every_format(api: Api, fmt: str) -> None:
         f"/api/negotiations/{nid}/redline", params={"old": old[:6], "new": new, "format": fmt}
     )
     assert answer.status_code == 200
+    assert answer.headers["x-content-type-options"] == "nosniff"  # never sniffed as HTML
     expected = redline.compare(V1, V2)
     if fmt == "json":
         assert answer.json() == redline_render.to_json(expected)
     elif fmt == "html":
         assert answer.headers["content-type"].startswith("text/html")
         assert answer.text == redline_render.to_html(expected)
+        assert "script-src" not in answer.headers["content-security-policy"]  # none may run
+        assert answer.headers["content-security-policy"].startswith("default-src 'none'")
     else:
         assert answer.text == redline_render.to_markdown(expected)
 

@@ -51,3 +51,17 @@ def test_the_dashboard_cites_open_provisions_as_a_lawyer_would_and_links_them(ap
     page = api.client.get(f"/n/{nid}")
     assert page.status_code == 200
     assert f'remain, in <a href="/n/{nid}/text?v={v1}#p-art-1">Article 1</a>.' in page.text
+
+
+def test_a_change_list_nested_too_deep_is_refused_in_words_not_a_500(api: Api) -> None:
+    nid = api.open()
+    draft = clean_text()
+    v1 = text_model.version_hash(draft)
+    api.play("QA", T.PROPOSE, moves.propose(draft))
+    api.play("QA", T.SEND, moves.send(v1, ["AF", "PK"]))
+    token = api.party("PK").headers["Authorization"].removeprefix("Bearer ")
+    api.client.cookies.set(COOKIE, token)
+    deep = "[" * 100_000 + "]" * 100_000
+    page = api.client.post(f"/n/{nid}/amend", data={"base": v1, "ops": deep})
+    assert page.status_code == 422
+    assert "The list of changes nests too deeply to be read." in page.text

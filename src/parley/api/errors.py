@@ -94,6 +94,7 @@ def error_response(
 ) -> Response:
     """An error answer with the standard body."""
     content = body(code or HTTP_CODES.get(status, "error"), message, details)
+    headers = {"X-Content-Type-Options": "nosniff", **(headers or {})}
     return Response(content, status, headers=headers, media_type="application/json")
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import AsyncIterator
 
@@ -31,12 +32,15 @@ from parley.api.context import Context
 RETRY_MS = 2000
 """How long an EventSource waits before reconnecting (sent once at the start)."""
 
+_DECIMAL = re.compile(r"[0-9]{1,18}")
+"""A ``Last-Event-ID`` this server sent: ASCII digits; anything else is ignored."""
+
 
 def response(
     ctx: Context, seat: Seat, last_event_id: str | None, session_ends: int
 ) -> StreamingResponse:
     """The event stream for one negotiation; it ends when the session does, if that is sooner."""
-    seen = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
+    seen = int(last_event_id) if last_event_id and _DECIMAL.fullmatch(last_event_id) else None
     seconds = min(ctx.settings.live.max_seconds, max(0.0, session_ends - time.time()))
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     stream = changes(ctx, seat.negotiation, seen, seconds)

@@ -9,6 +9,7 @@ pydantic on the way out.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -40,15 +41,29 @@ Limit = Annotated[int, Query(ge=1, le=1000, description="At most this many event
 HashRef = Annotated[str, Query(min_length=1, max_length=64, description="A hash or its prefix.")]
 
 
+NOSNIFF = {"X-Content-Type-Options": "nosniff"}
+"""Every answer is what its Content-Type says: a browser must not guess HTML in it."""
+STANDALONE_PAGE = {
+    **NOSNIFF,
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "frame-ancestors 'none'",
+}
+"""A complete HTML page the API serves (a redline): its own styles, no scripts, nothing loaded."""
+
+
 def json_response(value: object, status: int = 200) -> Response:
     """Stored data as JSON (already checked text: NFC, no lone surrogates)."""
     data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
-    return Response(data, status, media_type="application/json")
+    return Response(data, status, headers=NOSNIFF, media_type="application/json")
 
 
-def text_response(text: str, media_type: str = "text/plain; charset=utf-8") -> Response:
+def text_response(
+    text: str,
+    media_type: str = "text/plain; charset=utf-8",
+    headers: Mapping[str, str] = NOSNIFF,
+) -> Response:
     """Text in UTF-8."""
-    return Response(text.encode(), media_type=media_type)
+    return Response(text.encode(), headers=headers, media_type=media_type)
 
 
 def _content(media: dict[str, Any], model: type[BaseModel] | None = None) -> dict[int | str, Any]:
@@ -180,7 +195,7 @@ def get_state(negotiation: NegotiationId, ctx: Ctx, who: Caller) -> Response:
 
 def document_response(document: bytes) -> Response:
     """A JSON document made beforehand."""
-    return Response(document, media_type="application/json")
+    return Response(document, headers=NOSNIFF, media_type="application/json")
 
 
 @router.get("/negotiations/{negotiation}/events", response_model=s.EventsOut, responses=ERRORS)
@@ -294,7 +309,8 @@ def get_redline(
     seat = ctx.views.seat(negotiation, who.key)
     compared = redline.compare(ctx.views.text(seat, old)[1], ctx.views.text(seat, new)[1])
     if fmt is s.RedlineFormat.HTML:
-        return text_response(redline_render.to_html(compared), "text/html; charset=utf-8")
+        page = redline_render.to_html(compared)
+        return text_response(page, "text/html; charset=utf-8", STANDALONE_PAGE)
     if fmt is s.RedlineFormat.MARKDOWN:
         return text_response(redline_render.to_markdown(compared), "text/markdown; charset=utf-8")
     return json_response(redline_render.to_json(compared))

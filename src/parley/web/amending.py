@@ -6,7 +6,6 @@ text signed is always the one the operations make.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 
 from parley.core import (
@@ -15,9 +14,11 @@ from parley.core import (
     textformat,
 )
 from parley.core.event import EventType
+from parley.core.json_fields import parse_json
 from parley.core.text import Kind, Provision, Text
 from parley.errors import (
     InvalidInputError,
+    LimitExceededError,
     NotFoundError,
     ParleyError,
 )
@@ -50,9 +51,9 @@ OP_FIELDS = (
 def parse_ops(raw: str) -> list[Op]:
     """The operations carried by the amend page (checked again here on every request)."""
     try:
-        ops = json.loads(raw or "[]")
-    except json.JSONDecodeError as exc:
-        raise InvalidInputError("the list of changes is not valid JSON") from exc
+        ops = parse_json(raw or "[]", "the list of changes")
+    except LimitExceededError as exc:
+        raise InvalidInputError(str(exc)) from None
     if not isinstance(ops, list) or len(ops) > MAX_OPS:
         raise InvalidInputError(f"the changes must be a list of at most {MAX_OPS} operations")
     for op in ops:
