@@ -255,6 +255,17 @@ def test_too_many_requests_is_429_with_retry_after(tmp_path: Path) -> None:
         assert answers[-1].json()["error"]["code"] == "rate_limited"
 
 
+def test_web_pages_spend_rate_tokens_too(tmp_path: Path) -> None:
+    """The pages ran unlimited: an anonymous flood of bundles to /verify stalled the server."""
+    from parley.api.settings import Limits
+
+    settings = make_settings(tmp_path, limits=Limits(rate_per_second=0.01, rate_burst=3))
+    with TestClient(create_app(settings, services=make_services())) as client:
+        answers = [client.post("/verify", data={"bundle": "{}"}) for _ in range(4)]
+        assert [a.status_code for a in answers] == [200, 200, 200, 429]
+        assert int(answers[-1].headers["retry-after"]) >= 1
+
+
 def test_rates_are_per_key(tmp_path: Path) -> None:
     from parley.api.settings import Limits
 

@@ -101,13 +101,14 @@ def _spend(ctx: Context, caller: str) -> None:
         raise rate_limited(wait)
 
 
-def _address(request: Request) -> str:
+def address_of(request: Request) -> str:
+    """The rate bucket of a caller with no session: its address."""
     return "addr:" + (request.client.host if request.client else "unknown")
 
 
 async def anyone(request: Request, ctx: Annotated[Context, Depends(context)]) -> None:
     """A request that needs no session: rate-limited by client address."""
-    _spend(ctx, _address(request))
+    _spend(ctx, address_of(request))
 
 
 async def caller(
@@ -119,12 +120,12 @@ async def caller(
     """The session of the caller (bearer token first, then the cookie), or 401."""
     token = bearer.credentials if bearer is not None else cookie
     if not token:
-        _spend(ctx, _address(request))
+        _spend(ctx, address_of(request))
         raise unauthenticated("log in first: POST /api/login/challenge, then POST /api/login")
     try:
         session = ctx.sessions.session(token)
     except Exception:
-        _spend(ctx, _address(request))
+        _spend(ctx, address_of(request))
         raise
     _spend(ctx, "key:" + session.vkey)
     return session

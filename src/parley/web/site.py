@@ -8,18 +8,31 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from parley.api.errors import details_of, status_of
+from parley.api.context import address_of
+from parley.api.errors import details_of, rate_limited, status_of
 from parley.core.event import parse_time
 from parley.core.report import human_time
 from parley.errors import ParleyError
 from parley.web import convene
-from parley.web.caller import session_key
+from parley.web.caller import context_of, session_key
 from parley.web.demo import demo_dir
 
-router = APIRouter(include_in_schema=False)
+
+async def spend(request: Request) -> None:
+    """Every page costs a rate token, as every API request does: the key's when logged in,
+    else the address's (``api.context``), so no page can be asked for without bound."""
+    ctx = context_of(request)
+    key = session_key(request)
+    who = f"key:{key.vkey()}" if key is not None else address_of(request)
+    wait = ctx.limiter.take(who)
+    if wait > 0:
+        raise rate_limited(wait)
+
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(spend)])
 
 
 HERE = Path(__file__).resolve().parent
