@@ -93,12 +93,31 @@ BASE = "The Parties shall meet in Geneva every year to review the Mechanism."
 
 def test_two_edits_in_one_provision_merge_cleanly() -> None:
     ours = one(BASE.replace("Geneva", "Doha"))
-    theirs = one(BASE.replace("every year", "twice a year"))
+    theirs = one(BASE.replace("review", "assess"))
     result = run(one(BASE), ours, theirs)
     assert result.clean
     assert body(result, "art-1") == (
-        "The Parties shall meet in Doha twice a year to review the Mechanism."
+        "The Parties shall meet in Doha every year to assess the Mechanism."
     )
+
+
+@pytest.mark.parametrize(
+    ("base", "ours", "theirs", "expected"),
+    [
+        ("The Parties shall meet.", "The Parties may meet.", "The Parties shall not meet.",
+         "The Parties [[AF: may | PK: shall not]] meet."),  # never "may not meet"
+        ("on 15 January 2025", "on 16 January 2025", "on 15 February 2025",
+         "on [[AF: 16 January | PK: 15 February]] 2025"),
+        ("meet in Geneva every year", "meet in Doha every year", "meet in Geneva year",
+         "meet in [[AF: Doha every | PK: Geneva]] year"),
+    ],
+)  # fmt: skip
+def test_edits_to_neighbouring_words_clash(
+    base: str, ours: str, theirs: str, expected: str
+) -> None:
+    """Each alone is one side's wording; together they can say what neither side said."""
+    result = run(one(base), one(ours), one(theirs))
+    assert body(result, "art-1") == expected
 
 
 def test_the_same_edit_on_both_sides_is_applied_once() -> None:
@@ -157,6 +176,54 @@ def test_both_sides_changing_one_word_conflict(
     result = run(one(base), one(ours), one(theirs))
     assert body(result, "art-1") == expected
     assert result.options_created == 1
+
+
+@pytest.mark.parametrize(
+    ("base", "ours", "theirs", "expected"),
+    [
+        ("shall cooperate fully and", "shall cooperate and", "shall fully cooperate and",
+         "shall [[AF: | PK: fully]] cooperate and"),  # PK moved the word AF deleted
+        ("inform promptly of it", "inform immediately of it", "promptly inform of it",
+         "[[AF: | PK: promptly]] inform [[AF: immediately | PK:]] of it"),
+    ],
+)  # fmt: skip
+def test_a_word_one_side_moved_and_the_other_took_out_is_an_option(
+    base: str, ours: str, theirs: str, expected: str
+) -> None:
+    """Word by word a move is a removal (the same as the other side's, taken once) and an
+    insertion (one side's, taken): AF's deletion was lost without a trace."""
+    assert body(run(one(base), one(ours), one(theirs)), "art-1") == expected
+
+
+def test_a_side_whose_clashing_words_are_one_group_keeps_the_spaces_around_it() -> None:
+    result = run(
+        one("Water shall be shared [[AF: equally | PK: equitably]] by the Parties."),
+        one("Water shall be shared by the Parties."),
+        one("Water shall be shared [[AF: equally | PK: equitably | QA: fairly]] by the Parties."),
+    )  # the group was glued to "by": every choice read "equallyby"
+    assert body(result, "art-1") == (
+        "Water shall be shared [[AF: | AF: equally | PK: equitably | QA: fairly]] by the Parties."
+    )
+    kept = run(one("a [[AF: p | PK: q]] b"), one("a [[AF: p | PK: q]]\n\nb"), one("a r b"))
+    assert body(kept, "art-1") == "a [[AF: p | PK: q | PK: r]]\n\nb"  # AF's break stays
+
+
+@pytest.mark.parametrize("space", [" ", "\u00a0", "\u202f"])
+def test_amounts_with_spaces_between_thousands_are_one_word(space: str) -> None:
+    def pay(millions: str, thousands: str) -> Text:
+        return one(f"pay {millions}{space}{thousands}{space}000")
+
+    result = run(pay("1", "000"), pay("1", "500"), pay("2", "000"))
+    assert result.options_created == 1  # never 2 500 000
+
+
+def test_a_heading_changed_by_both_sides_in_one_word_is_a_conflict() -> None:
+    base = doc(art("art-1", "Text.", heading="Well-known rules"))
+    ours = doc(art("art-1", "Text.", heading="Well-established rules"))
+    theirs = doc(art("art-1", "Text.", heading="Little-known rules"))
+    result = run(base, ours, theirs)  # once "Little-established rules", clean
+    assert get(result.text, "art-1").heading == "Well-established rules"
+    assert kinds(result) == [("art-1", ConflictKind.HEADING)]
 
 
 def test_one_side_changing_a_word_the_other_also_changed_alike_takes_it() -> None:
@@ -276,8 +343,8 @@ def test_a_paragraph_break_stays_where_its_side_put_it() -> None:
 
 
 def test_merge_body_is_usable_on_its_own() -> None:
-    merged = merge_body(parse_body("a b c"), parse_body("a x c"), parse_body("a b y"), AF, PK)
-    assert render_body(merged.body) == "a x y"
+    merged = merge_body(parse_body("a b c d"), parse_body("a x c d"), parse_body("a b c y"), AF, PK)
+    assert render_body(merged.body) == "a x c y"
     assert merged.clashes == () and merged.options_created == 0
 
 

@@ -5,9 +5,7 @@ Provisions are matched by their stable ids, so renumbering and moves are never m
 deletions. Each provision's existence, place (parent and order among its siblings), kind, heading,
 reservations and body are merged separately. A body is merged with ``diff3`` over the tokens of
 ``words.body_tokens`` (words, numbers, spaces, punctuation; a bracket or options group is one
-token),
-aligned by ``word_diff`` on words: a space never anchors a match, and the space between two
-neighbouring words stays a common separator, so edits to neighbouring words both apply.
+token), aligned by ``word_diff`` on words: a space never anchors a match.
 
 Rules (each chosen so that no edit is lost without a trace):
 
@@ -16,9 +14,10 @@ Rules (each chosen so that no edit is lost without a trace):
   (``ours_by`` first), covering the clashing words only: runs both sides wrote identically at the
   start or end of the clash, or inside it when at least ``MIN_SHARED_WORDS`` words long, stay
   outside the options; the clash is then widened to whole words (``fox.`` against ``fox!``).
-  Edits that touch without overlapping also clash, as in ``git merge-file``, and so do edits by
-  both sides inside one word (no space between them: ``well-known``), which together would make
-  a word neither side wrote.
+  Edits that touch without overlapping also clash, as in ``git merge-file`` on one word a
+  line: with only a space between them (neighbouring words: ``may`` and ``shall not`` would
+  make ``may not``), or inside one word (``well-known``, ``1,000,000``). So does a word one
+  side moved and the other deleted (``merge_words.word_chunks``).
 * An option never starts or ends with a space and never holds a line break: spaces at its edges
   move outside the group, and a clash spanning line breaks becomes one group per line.
 * Brackets inside a clash stay inside the option bodies. Options cannot nest, so a clash holding an

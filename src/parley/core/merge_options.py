@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from parley.core.diff3 import diff3
 from parley.core.merge_words import (
     Clash,
     Common,
@@ -15,11 +14,10 @@ from parley.core.merge_words import (
     T,
     is_space,
     join_pieces,
-    one_word_one_hand,
     spaced,
     to_pieces,
     widen,
-    word_diff,
+    word_chunks,
 )
 from parley.core.text import Bracket, Inline, Option, Options, Run, plain
 from parley.core.words import Token, body_from_tokens, split
@@ -43,8 +41,7 @@ def merge_inlines(
     if base == ours:
         return BodyMerge(theirs)
     tokens = (spaced(base), spaced(ours), spaced(theirs))
-    chunks = one_word_one_hand(diff3(*tokens, differ=word_diff))
-    return emit(widen(join_pieces(to_pieces(chunks))), sides)
+    return emit(widen(join_pieces(to_pieces(word_chunks(*tokens)))), sides)
 
 
 def emit(pieces: Iterable[Piece], sides: Sides) -> BodyMerge:
@@ -89,8 +86,11 @@ def _readings(tokens: tuple[Token, ...], proposer: str) -> list[Reading]:
     """What one side proposes for a clash, with existing options groups flattened."""
     groups = [t for t in tokens if isinstance(t, Options)]
     solid = [t for t in tokens if not is_space(t)]
-    if len(groups) == 1 and len(solid) == 1:
-        return [(o.proposer, _option_tokens(o.body)) for o in groups[0].options]
+    if len(groups) == 1 and len(solid) == 1:  # its spaces and breaks stay around each reading
+        at = tokens.index(groups[0])
+        before = tuple(str(t) for t in tokens[:at])  # spaces only
+        after = tuple(str(t) for t in tokens[at + 1 :])
+        return [(o.proposer, (*before, *_option_tokens(o.body), *after)) for o in groups[0].options]
     width = max((len(g.options) for g in groups), default=1)
     return [(proposer, _pick(tokens, i)) for i in range(width)]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 
-from parley.core.diff3 import merge3
 from parley.core.merge_options import emit, merge_inlines, tidy
 from parley.core.merge_places import (
     Tree,
@@ -16,7 +15,7 @@ from parley.core.merge_places import (
     place_missing,
     place_of,
 )
-from parley.core.merge_words import Clash, Sides, T, word_diff
+from parley.core.merge_words import Clash, Sides, T, word_chunks
 from parley.core.text import MAX_DEPTH, Inline, Provision, Text, walk
 from parley.core.words import Token, body_tokens, split
 
@@ -356,9 +355,10 @@ class Merger:
 
 def _merge_line(base: str, ours: str, theirs: str) -> str | None:
     """A heading or title merged word by word; None when the edits clash or nothing is left."""
-    merged = merge3(_line(base), _line(ours), _line(theirs), word_diff)
-    if merged is None:
+    chunks = word_chunks(_line(base), _line(ours), _line(theirs))
+    if any(chunk.resolved is None for chunk in chunks):
         return None
+    merged = [token for chunk in chunks for token in chunk.resolved or ()]
     return "".join(str(t) for t in tidy(merged)) or None
 
 

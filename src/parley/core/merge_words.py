@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from parley.core.diff3 import Chunk, ChunkKind
+from parley.core.diff3 import Chunk, ChunkKind, diff3
 from parley.core.text import Bracket, Inline, check_code
 from parley.core.words import Opcode, OpTag, Token, body_tokens, diff, is_word
 from parley.errors import InvalidInputError
@@ -141,20 +142,32 @@ _OURS = {ChunkKind.A, ChunkKind.CONFLICT}
 _THEIRS = {ChunkKind.B, ChunkKind.CONFLICT}
 
 
-def one_word_one_hand(chunks: Sequence[Chunk[Token]]) -> list[Chunk[Token]]:
-    """Changes by both sides to one word (letters and marks with no space between) conflict.
+def word_chunks(
+    base: Sequence[Token], ours: Sequence[Token], theirs: Sequence[Token]
+) -> list[Chunk[Token]]:
+    """``diff3`` of three token lists aligned on words, with the merge's two safety rules:
+    edits by both sides that touch clash (``touching_edits_clash``), and so does a word one
+    side moved that the other took out (``moves_against_removals``)."""
+    return touching_edits_clash(moves_against_removals(diff3(base, ours, theirs, word_diff)))
+
+
+def touching_edits_clash(chunks: Sequence[Chunk[Token]]) -> list[Chunk[Token]]:
+    """Edits by both sides that touch become one conflict: inside one word, or in neighbouring
+    words with only a space between them.
 
     Word by word, "1,000,000" made "1,500,000" by one side and "2,000,000" by the other are two
-    changes that do not touch, separated by an unchanged comma; taken together they give
-    "2,500,000", an amount neither side wrote. So changed chunks joined by unchanged tokens that
-    hold no space, when both sides changed something in them that the other did not, become one
-    conflict: the mediator sees each side's word. (Edits to neighbouring words, with the space
-    between them unchanged, both apply: "meet in Doha twice a year".)
+    changes that do not overlap, separated by an unchanged comma; taken together they give
+    "2,500,000", an amount neither side wrote. So too "shall meet" made "may meet" by one side
+    and "shall not meet" by the other: "may not meet". So changed chunks joined by unchanged
+    tokens that are all letters and marks (one word) or all spaces (neighbouring words, not a
+    paragraph break), when both sides changed something in them that the other did not, become
+    one conflict: the mediator sees each side's words (``git merge-file`` run on one word a line
+    sees edits to neighbouring lines the same way).
     """
     out: list[Chunk[Token]] = []
     i = 0
     while i < len(chunks):
-        end = _word_end(chunks, i)
+        end = _touching_end(chunks, i)
         group = chunks[i : end + 1]
         kinds = {chunk.kind for chunk in group}
         if end > i and kinds & _OURS and kinds & _THEIRS:
@@ -165,19 +178,55 @@ def one_word_one_hand(chunks: Sequence[Chunk[Token]]) -> list[Chunk[Token]]:
     return out
 
 
-def _word_end(chunks: Sequence[Chunk[Token]], i: int) -> int:
-    """The last chunk of the run of changed chunks from ``i`` that one word holds together."""
+def _touching_end(chunks: Sequence[Chunk[Token]], i: int) -> int:
+    """The last chunk of the run of changed chunks from ``i`` that touch one another."""
     if chunks[i].kind is ChunkKind.STABLE:
         return i
     end = i
     while (
         end + 2 < len(chunks)
         and chunks[end + 1].kind is ChunkKind.STABLE
-        and not any(is_space(token) for token in chunks[end + 1].base)
+        and _joins(chunks[end + 1].base)
         and chunks[end + 2].kind is not ChunkKind.STABLE
     ):
         end += 2
     return end
+
+
+def _joins(tokens: Sequence[Token]) -> bool:
+    """Unchanged tokens that leave the edits on either side touching: one word's letters and
+    marks, or the spaces between two neighbouring words (not a paragraph break)."""
+    spaces = [is_space(token) for token in tokens]
+    if all(spaces):
+        return "\n" not in tokens
+    return not any(spaces)
+
+
+def moves_against_removals(chunks: Sequence[Chunk[Token]]) -> list[Chunk[Token]]:
+    """A word one side moved (took out in one place and put in another) that the other side
+    took out: where the move puts it is a conflict, the other side's alternative without it.
+
+    Diffed word by word, the move is a removal and an insertion. The removal is the same edit
+    as the other side's, so it is taken once; the insertion, made by one side only, would be
+    taken too, and the other side's deletion of the word would be lost without a trace.
+    """
+    removed_o, removed_t = Counter[Token](), Counter[Token]()
+    for chunk in chunks:
+        removed_o |= _words(chunk.base) - _words(chunk.a)
+        removed_t |= _words(chunk.base) - _words(chunk.b)
+    gone = removed_o & removed_t
+    out: list[Chunk[Token]] = []
+    for chunk in chunks:
+        side = chunk.a if chunk.kind is ChunkKind.A else chunk.b
+        if chunk.kind in (ChunkKind.A, ChunkKind.B) and _words(side) - _words(chunk.base) & gone:
+            chunk = Chunk(ChunkKind.CONFLICT, chunk.base, chunk.a, chunk.b)
+        out.append(chunk)
+    return out
+
+
+def _words(tokens: Sequence[Token]) -> Counter[Token]:
+    """The words among ``tokens`` (letters or digits: not spaces, marks or atoms)."""
+    return Counter(t for t in tokens if isinstance(t, str) and any(c.isalnum() for c in t))
 
 
 def _conflict(group: Sequence[Chunk[Token]]) -> Chunk[Token]:

@@ -25,9 +25,13 @@ OpTag = Literal["equal", "replace", "delete", "insert"]
 Opcode = tuple[OpTag, int, int, int, int]
 """As difflib: (tag, a_start, a_end, b_start, b_end)."""
 
-_NUMBER = r"\d+(?:[.,:/\-\u2010\u2011\u2013\u066b\u066c]\d+)+\w*"
-"""Digits joined by separators (a thousands comma, a decimal point, a date's or a range's dash,
-a time's colon, a slash, the Arabic decimal and thousands marks), with the letters run into the
+_NUMBER = (
+    r"\d{1,3}(?:[ \u00a0\u202f\u2009]\d{3})+(?:[.,]\d+)?(?!\d)"
+    r"|\d+(?:[.,:/\-\u2010\u2011\u2013\u066b\u066c]\d+)+\w*"
+)
+"""Digits in groups of three after a space (``1 000 000``; as often a no-break or thin space),
+or joined by separators (a thousands comma, a decimal point, a date's or a range's dash, a
+time's colon, a slash, the Arabic decimal and thousands marks), with the letters run into the
 last ("3.5m", "12-13th")."""
 _TOKEN_RE = re.compile(_NUMBER + r"|\w+|\n|[^\S\n]+|[^\w\s]", re.UNICODE)
 
