@@ -22,6 +22,7 @@ import base64
 import hashlib
 import json
 import os
+import secrets
 import time
 import weakref
 from dataclasses import dataclass, field
@@ -219,9 +220,10 @@ class RemoteServices:
     ) -> Receipt:
         """Sign a move on the state as fetched; fetch again and retry if someone moved first."""
         self._acting = key
+        sealed = moves.salted(body, audience, secrets.token_hex(16))
         return retried(
             lambda: self.submit(
-                moves.make(self._sync(negotiation), key, author, move, body, self.now(), audience)
+                moves.make(self._sync(negotiation), key, author, move, sealed, self.now(), audience)
             )
         )
 

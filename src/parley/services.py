@@ -9,6 +9,7 @@ share one database and still agree (the derived state always equals the fold of 
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -336,9 +337,10 @@ class Services:
     ) -> Receipt:
         """Make a move on the current state; rebuild and retry if someone moved first."""
         nid = self.resolve(negotiation)
+        sealed = moves.salted(body, audience, secrets.token_hex(16))
         return retried(
             lambda: self.submit(
-                moves.make(self.state(nid), key, author, move, body, self.now(), audience)
+                moves.make(self.state(nid), key, author, move, sealed, self.now(), audience)
             )
         )
 

@@ -6,6 +6,7 @@ from parley.api.login import COOKIE
 from parley.core import moves, textformat
 from parley.core import text as text_model
 from parley.core.event import EventType as T
+from parley.core.event import body_hash
 from tests.api.conftest import Api
 from tests.negotiation import clean_text
 
@@ -65,3 +66,18 @@ def test_a_change_list_nested_too_deep_is_refused_in_words_not_a_500(api: Api) -
     page = api.client.post(f"/n/{nid}/amend", data={"base": v1, "ops": deep})
     assert page.status_code == 422
     assert "The list of changes nests too deeply to be read." in page.text
+
+
+def test_a_caucus_move_prepared_by_the_page_carries_a_salt(api: Api) -> None:
+    """What the browser signs for a caucus: a body whose hash no outsider can test guesses
+    against; a public body stays as it is."""
+    nid = api.open()
+    token = api.party("AF").headers["Authorization"].removeprefix("Bearer ")
+    api.client.cookies.set(COOKIE, token)
+    path = f"/n/{nid}/prepare/statement"
+    caucus = api.client.post(path, data={"text": "For the mediators.", "audience": "caucus"})
+    public = api.client.post(path, data={"text": "For everyone."})
+    assert caucus.status_code == public.status_code == 200
+    body = caucus.json()["body"]
+    assert len(body[moves.SALT]) == 32 and caucus.json()["envelope"]["body"] == body_hash(body)
+    assert public.json()["body"] == moves.statement("For everyone.")

@@ -14,6 +14,7 @@ from parley.core import text as text_model
 from parley.core.bundle import Verdict
 from parley.core.charter import PenRule
 from parley.core.event import EventType as T
+from parley.core.event import body_hash
 from parley.errors import ConflictError, NotFoundError, ProtocolError, SignatureError
 from parley.store import MemoryStore, StoredEvent, Transaction
 from tests.negotiation import LOG_KEY, WITNESS_KEYS, clean_text, key_for, make_charter
@@ -98,6 +99,20 @@ def test_caucus_bodies_are_withheld_from_outsiders(services: svc.Services) -> No
     services.act(nid, "AF", key_for("AF"), T.STATEMENT, moves.statement("for QA, TR"), audience)
     assert services.events(nid, viewer="PK")[-1].body is None
     assert services.events(nid, viewer="QA")[-1].body is not None
+
+
+def test_a_withheld_body_cannot_be_confirmed_by_guessing_its_words(services: svc.Services) -> None:
+    """Outsiders hold the envelope, so the body's hash: without a salt, hashing a guess of the
+    words ("for QA, TR") and comparing confirmed it."""
+    nid = _conclude(services)
+    guess = moves.statement("for QA, TR")
+    services.act(nid, "AF", key_for("AF"), T.STATEMENT, guess, ("AF", "QA", "TR"))
+    seen_by_pk = services.events(nid, viewer="PK")[-1]
+    assert seen_by_pk.envelope.body != body_hash(guess)
+    body = services.events(nid, viewer="QA")[-1].body
+    assert body is not None and len(body[moves.SALT]) == 32 and body["text"] == "for QA, TR"
+    services.act(nid, "AF", key_for("AF"), T.STATEMENT, guess)  # public: nothing to hide
+    assert services.events(nid, viewer="PK")[-1].body == guess
 
 
 def test_group_commit_keeps_the_good_and_refuses_the_bad(services: svc.Services) -> None:

@@ -18,6 +18,18 @@ from parley.core.protocol import Mode, State
 
 Body = dict[str, Any]
 
+SALT = "salt"
+"""The body field that holds a restricted body's random salt (``salted``)."""
+
+
+def salted(body: Body, audience: tuple[str, ...] | None, salt: str) -> Body:
+    """``body`` with ``salt`` (random hex from the caller: 128 bits or more) when its audience is
+    restricted. Every participant's copy of the envelope holds the body's hash; without something
+    random in the body, one outside the audience could test guesses of its words against it
+    (which option of a bracket a caucus return chose, a short statement). Public bodies carry
+    none: everyone reads them anyway."""
+    return body if audience is None else {**body, SALT: salt}
+
 
 def convene(charter: Charter, key: SigningKey, author: str, time: str) -> SignedEvent:
     """The charter event that opens a negotiation (seq 0)."""

@@ -8,6 +8,8 @@ to sign; ``signing.js`` recomputes the body hash, signs, and posts the event to 
 from __future__ import annotations
 
 import json
+import secrets
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -15,7 +17,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from markupsafe import Markup
 
-from parley.core import redline
+from parley.core import moves, redline
 from parley.core import text as text_model
 from parley.core.charter import LogConfig, PenRule
 from parley.core.event import EventType
@@ -197,7 +199,9 @@ async def prepare(request: Request, nid: str, move: str) -> Response:
             raise InvalidInputError(f"a page cannot prepare a {move!r} move")
         kind = EventType(move)
         check_rule(room, kind)
-        proposal = BUILDERS[kind](room, await read_form(request))
+        built = BUILDERS[kind](room, await read_form(request))
+        body = moves.salted(built.body, built.audience, secrets.token_hex(16))
+        proposal = replace(built, body=body)
         envelope = envelope_for(room, kind, proposal)
     except ParleyError as exc:
         return json_error(exc)
