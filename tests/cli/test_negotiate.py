@@ -229,3 +229,21 @@ def test_a_text_naming_a_code_outside_the_charter_is_noted(workdir: Path) -> Non
     assert said.exit_code == 0  # recorded: the text is valid, the note is for the drafter
     assert said.stderr == "note: the text names PKK, not in the charter (PK, AF, QA, TR)\n"
     assert run("propose", "draft.txt", "--as", "QA").stderr == ""
+
+
+def test_a_comment_on_a_confidential_version_goes_only_to_its_readers(workdir: Path) -> None:
+    """A public comment names the version's hash, against which anyone could test guesses of
+    its text."""
+    _opened()
+    draft = ok("propose", "draft.txt", "--as", "QA").split("version ")[-1].strip()
+    ok("send", draft[:8], "--to", "PK", "--to", "AF", "--as", "QA")
+    (workdir / "PK.txt").write_text(TEXT.replace("any cross-border attack", "any attack"))
+    said = ok("amend", "PK.txt", "--base", draft[:8], "--caucus", "--as", "PK")
+    secret = said.split("version ")[-1].split()[0].rstrip(":")
+    ok("comment", secret[:8], "art-1", "Could live with this.", "--as", "QA")
+    ok("comment", draft[:8], "art-1", "Open to all.", "--as", "QA")
+    events = json.loads(ok("history", "--json", "--as", "QA"))
+    comments = [e["envelope"] for e in events if e["envelope"]["type"] == "comment"]
+    amend = next(e["envelope"] for e in events if e["envelope"]["type"] == "amend")
+    assert comments[0]["audience"] == amend["audience"] != "all"
+    assert comments[1]["audience"] == "all"

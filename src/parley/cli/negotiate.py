@@ -334,14 +334,10 @@ def comment(home: Home, version: str, provision: str, words: str, negotiation: s
     """A non-binding comment on a provision of a version."""
     with reported():
         full = version_of(home, negotiation, version)
-        act(
-            home,
-            negotiation,
-            code,
-            key_file,
-            EventType.COMMENT,
-            moves.comment(full, provision, words),
-        )
+        state = home.services().state(current(home, negotiation))
+        audience = moves.comment_audience(state, full)
+        body = moves.comment(full, provision, words)
+        act(home, negotiation, code, key_file, EventType.COMMENT, body, audience)
 
 
 @click.command("statement")

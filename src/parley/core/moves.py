@@ -114,6 +114,13 @@ def comment(version: str, provision: str, words: str) -> Body:
     return {"version": version, "provision": provision, "text": words}
 
 
+def comment_audience(state: State, version: str) -> tuple[str, ...] | None:
+    """Who a comment on ``version`` is for: the readers of a confidential version (a public
+    comment names its hash, which lets everyone test guesses of its text), else everyone."""
+    registered = state.versions.get(version)
+    return None if registered is None else registered.audience
+
+
 def statement(words: str) -> Body:
     """A unilateral, non-binding declaration."""
     return {"text": words}

@@ -141,6 +141,8 @@ class Version:
     event: str
     parents: tuple[str, ...]
     move: EventType
+    audience: tuple[str, ...] | None = None
+    """Who may read it (None: everyone), as the event that published it says."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -487,8 +489,9 @@ class _Draft:
             )
         for parent in parents:
             self.known(parent, event.envelope.author, str(event.envelope.type))
+        env = event.envelope
         self.versions[version] = Version(
-            version, event.envelope.author, event.hash, parents, event.envelope.type
+            version, env.author, event.hash, parents, env.type, env.audience
         )
         self.texts[version] = text
 

@@ -102,9 +102,10 @@ def _comment(room: Room, form: Form) -> Proposal:
     if text_model.find(room.text(version), provision) is None:
         raise InvalidInputError(f"version {short(version)} has no provision {provision!r}")
     words = form.words("text", "the comment")
+    audience = moves.comment_audience(room.state, version) or _audience(room, form)
     return Proposal(
         moves.comment(version, provision, words),
-        _audience(room, form),
+        audience,
         f"Comment on {provision} (not binding): {words}",
     )
 

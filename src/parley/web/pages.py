@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from parley.core import (
     bundle,
+    moves,
     policy,
     protocol,
     redline,
@@ -109,6 +110,7 @@ async def text_page(request: Request, nid: str, v: str | None = None) -> Respons
             versions=[],
             text_title="",
             text_status=None,
+            readers=None,
         )
     text = room.text(version)
     events = room.events()
@@ -122,6 +124,7 @@ async def text_page(request: Request, nid: str, v: str | None = None) -> Respons
         text_title=text.title,
         text_status=text_status(text),
         may_comment=allowed(room, EventType.COMMENT),
+        readers=moves.comment_audience(room.state, version),
     )
 
 
