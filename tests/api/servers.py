@@ -71,6 +71,7 @@ def start(
         "PARLEY_DATABASE_URL": database_url,
         "PARLEY_RATE_PER_SECOND": "1000000",
         "PARLEY_RATE_BURST": "1000000",
+        "PARLEY_LOGINS_PER_MINUTE": "1000000",
         **(env or {}),
     }
     command = [sys.executable, "-c", SERVE, "serve", "--port", str(port), "--workers", str(workers)]

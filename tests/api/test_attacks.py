@@ -25,6 +25,7 @@ from tests.api.conftest import (
     TestClient,
     counts,
     login,
+    login_answer,
     make_services,
     make_settings,
 )
@@ -262,6 +263,21 @@ def test_web_pages_spend_rate_tokens_too(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, limits=Limits(rate_per_second=0.01, rate_burst=3))
     with TestClient(create_app(settings, services=make_services())) as client:
         answers = [client.post("/verify", data={"bundle": "{}"}) for _ in range(4)]
+        assert [a.status_code for a in answers] == [200, 200, 200, 429]
+        assert int(answers[-1].headers["retry-after"]) >= 1
+
+
+def test_fresh_keys_do_not_multiply_an_address_rate(tmp_path: Path) -> None:
+    """Any key may log in, and each session key has a bucket of its own: ten throwaway keys
+    were ten buckets. Sessions opened per address are bounded."""
+    from parley.api.settings import Limits
+
+    limits = Limits(rate_per_second=1000.0, rate_burst=1000, logins_per_minute=3)
+    with TestClient(
+        create_app(make_settings(tmp_path, limits=limits), services=make_services())
+    ) as client:
+        keys = [SigningKey.from_seed(f"X{n}", bytes([n]) * 32) for n in range(4)]
+        answers = [login_answer(client, key) for key in keys]
         assert [a.status_code for a in answers] == [200, 200, 200, 429]
         assert int(answers[-1].headers["retry-after"]) >= 1
 

@@ -41,10 +41,12 @@ def test_settings_from_the_environment(tmp_path: Path) -> None:
         "PARLEY_SERVER_ORIGIN": "https://parley.example/",
         "PARLEY_MAX_BODY_BYTES": "1000",
         "PARLEY_RATE_BURST": "7",
+        "PARLEY_LOGINS_PER_MINUTE": "3",
     }
     settings = Settings.from_env(env)
     assert settings.origin == "https://parley.example" and settings.secure_cookies
     assert settings.limits.max_body_bytes == 1000 and settings.limits.rate_burst == 7
+    assert settings.limits.logins_per_minute == 3
     secret_file = tmp_path / "session.secret"
     assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
     assert Settings.from_env(env).secret == settings.secret  # another process: the same secret

@@ -80,6 +80,7 @@ def _start(home: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
         "PARLEY_SERVER_ORIGIN": f"http://127.0.0.1:{port}",
         "PARLEY_RATE_PER_SECOND": "1000",
         "PARLEY_RATE_BURST": "5000",
+        "PARLEY_LOGINS_PER_MINUTE": "1000",
         "PARLEY_TEST_DEMO_KEYS": str(home / "keys"),
     }
     env.pop("PARLEY_DATABASE_URL", None)

@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     settings = settings if settings is not None else Settings.from_env()
     if services is None:
         services = open_services(settings)
+    logins = settings.limits.logins_per_minute
     ctx = Context(
         settings=settings,
         services=services,
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             challenge_seconds=settings.challenge_seconds,
         ),
         limiter=RateLimiter(settings.limits.rate_per_second, settings.limits.rate_burst),
+        logins=RateLimiter(logins / 60, logins),
         views=Views(services),
         witness=_witness(settings),
     )

@@ -37,6 +37,8 @@ class Context:
     limiter: RateLimiter
     views: Views
     witness: Witness | None
+    logins: RateLimiter
+    """Sessions opened per address (``Limits.logins_per_minute``)."""
     _lanes: WeakKeyDictionary[asyncio.AbstractEventLoop, Lanes] = field(
         default_factory=WeakKeyDictionary
     )
@@ -109,6 +111,13 @@ def address_of(request: Request) -> str:
 async def anyone(request: Request, ctx: Annotated[Context, Depends(context)]) -> None:
     """A request that needs no session: rate-limited by client address."""
     _spend(ctx, address_of(request))
+
+
+async def new_session(request: Request, ctx: Annotated[Context, Depends(context)]) -> None:
+    """A login: also bounded per address by the sessions it may open (``Context.logins``)."""
+    wait = ctx.logins.take(address_of(request))
+    if wait > 0:
+        raise rate_limited(wait)
 
 
 async def caller(

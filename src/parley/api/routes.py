@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from parley.api import access, live
 from parley.api import schemas as s
-from parley.api.context import Caller, Ctx, anyone
+from parley.api.context import Caller, Ctx, anyone, new_session
 from parley.api.login import COOKIE
 from parley.core import bundle, redline, redline_render, textformat
 from parley.core import text as text_model
@@ -111,7 +111,10 @@ def login_challenge(ctx: Ctx) -> Response:
 
 
 @router.post(
-    "/login", response_model=s.SessionOut, responses=ERRORS, dependencies=[Depends(anyone)]
+    "/login",
+    response_model=s.SessionOut,
+    responses=ERRORS,
+    dependencies=[Depends(anyone), Depends(new_session)],
 )
 def login(payload: s.LoginIn, ctx: Ctx) -> Response:
     """Exchange a signed challenge for a session (bearer token and HttpOnly cookie)."""

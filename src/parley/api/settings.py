@@ -19,6 +19,7 @@ PARLEY_MAX_BODY_BYTES          request body limit (4 MiB)
 PARLEY_MAX_JSON_DEPTH          JSON nesting limit (64)
 PARLEY_RATE_PER_SECOND         sustained requests per second per key or address (50)
 PARLEY_RATE_BURST              requests allowed at once per key or address (200)
+PARLEY_LOGINS_PER_MINUTE       sessions one address may open a minute, and at once (30)
 PARLEY_WITNESS_KEYS            cosignature key files, ``:``-separated (``witness/*.key``)
 PARLEY_WITNESS_POLICY          tlog-policy file whose ``log`` lines are the trusted logs
                                (``witness/logs.policy``)
@@ -81,6 +82,9 @@ class Limits:
     """Tokens added to each caller's bucket per second (a caller: a session key or an address)."""
     rate_burst: int = 200
     """Bucket size: how many requests a caller may make at once."""
+    logins_per_minute: int = 30
+    """Sessions one address may open a minute (and at once): any key may log in, and each
+    session key has a bucket of its own, so without this bound fresh keys would multiply it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +142,7 @@ class Settings:
             max_json_depth=_int(env, "PARLEY_MAX_JSON_DEPTH", 64),
             rate_per_second=float(_int(env, "PARLEY_RATE_PER_SECOND", 50)),
             rate_burst=_int(env, "PARLEY_RATE_BURST", 200),
+            logins_per_minute=_int(env, "PARLEY_LOGINS_PER_MINUTE", 30),
         )
         witness = home / "witness"
         return cls(
