@@ -11,12 +11,18 @@ from tests.api.conftest import Api
 from tests.negotiation import clean_text
 
 
-def test_a_conflict_settled_by_picking_a_wording_is_no_longer_listed(api: Api) -> None:
+def _sent(api: Api) -> tuple[str, str]:
+    """A negotiation whose draft QA proposed and sent to AF and PK: its id and the draft's."""
     nid = api.open()
     draft = clean_text()
     v1 = text_model.version_hash(draft)
     api.play("QA", T.PROPOSE, moves.propose(draft))
     api.play("QA", T.SEND, moves.send(v1, ["AF", "PK"]))
+    return nid, v1
+
+
+def test_a_conflict_settled_by_picking_a_wording_is_no_longer_listed(api: Api) -> None:
+    nid, v1 = _sent(api)
     returns = {}
     for code, words in (("PK", "within 30 days"), ("AF", "within 90 days")):
         text = clean_text(f"The Parties shall refrain from cross-border attacks {words}.")
@@ -55,11 +61,7 @@ def test_the_dashboard_cites_open_provisions_as_a_lawyer_would_and_links_them(ap
 
 
 def test_a_change_list_nested_too_deep_is_refused_in_words_not_a_500(api: Api) -> None:
-    nid = api.open()
-    draft = clean_text()
-    v1 = text_model.version_hash(draft)
-    api.play("QA", T.PROPOSE, moves.propose(draft))
-    api.play("QA", T.SEND, moves.send(v1, ["AF", "PK"]))
+    nid, v1 = _sent(api)
     token = api.party("PK").headers["Authorization"].removeprefix("Bearer ")
     api.client.cookies.set(COOKIE, token)
     deep = "[" * 100_000 + "]" * 100_000
