@@ -81,6 +81,8 @@ def test_without_the_last_witness_attestation_it_is_not_in_force(table: Table) -
     assert bundle.check_bundle(_bundle(short.events)).verdict is Verdict.IN_FORCE
     report = bundle.check_bundle(_bundle(short.events[:-1]))
     assert report.verdict is Verdict.NOT_IN_FORCE
+    assert report.as_of.startswith(f"The file holds the record up to event {report.events - 1} (")
+    assert report.problem is not None and report.problem.startswith("not yet met: AF's signature")
     failing = [line.text for line in report.requirements if not line.holds]
     assert any("AF's signature is witnessed" in t for t in failing)
     assert last.envelope.type is T.WITNESS

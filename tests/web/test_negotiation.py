@@ -193,8 +193,13 @@ def test_the_whole_negotiation_in_four_browsers(
     # AF cannot read PK's caucus return; TR integrates both
     af.go("/n/{nid}/versions")
     expect(af.page.locator("aside")).to_contain_text("confidential")
-    tr.go("/n/{nid}/integrate")
+    page = tr.go("/n/{nid}/integrate")
     shot(tr.page, "06-integrate")
+    expect(page.locator("p.warning")).to_contain_text("PK's return is confidential")
+    # a choice changed but not merged again is not what the prepare form would send
+    page.locator("#merge-choices select[name^=decide-]").first.select_option("base")
+    expect(page.locator("form[data-move=integrate] button[type=submit]")).to_be_disabled()
+    tr.go("/n/{nid}/integrate")
     tr.sign(tr.page.locator("form[data-move=integrate]"))
     assert tr.page.url.endswith("/versions")  # on to the new version, not the same returns
     expect(tr.go("/n/{nid}/integrate").locator("#main")).to_contain_text("No returned amendments")

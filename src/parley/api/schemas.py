@@ -226,6 +226,9 @@ class ReportOut(_Out):
     attestations: list[LineOut]
     statements: list[LineOut]
     log: list[LineOut]
+    as_of: str = Field(
+        description="Where the record in the file ends: every verdict is about that record."
+    )
 
 
 # --- the log -------------------------------------------------------------------------------------

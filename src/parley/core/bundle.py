@@ -71,6 +71,18 @@ class Report:
     log: tuple[Line, ...] = ()
     events: int = 0
     final_text: text_model.Text | None = field(default=None, compare=False)
+    last_event: str = ""
+    """When the record in the file ends, as a reader writes it (its last event's time)."""
+
+    @property
+    def as_of(self) -> str:
+        """What every verdict is about: the record as far as the file holds it."""
+        if not self.events or not self.last_event:
+            return ""
+        return (
+            f"The file holds the record up to event {self.events - 1} ({self.last_event}); "
+            "a later event, if there is one, is not in it."
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The same report as data (``parley verify --json``)."""
@@ -85,7 +97,7 @@ class Report:
             "final_version": self.final_version, "problem": self.problem, "events": self.events,
             "participants": lines(self.parties), "requirements": lines(self.requirements),
             "attestations": lines(self.attestations), "statements": lines(self.statements),
-            "log": lines(self.log),
+            "log": lines(self.log), "as_of": self.as_of,
         }  # fmt: skip
 
 
@@ -231,10 +243,10 @@ def _report(state: protocol.State, events: list[SignedEvent], evidence: LogEvide
                       problem="no text has been finalized: this record holds no agreement (yet)",
                       parties=tuple(_participants(state)),
                       statements=tuple(_statement_lines(state)), log=evidence.lines,
-                      events=len(events))  # fmt: skip
+                      events=len(events), last_event=human_time(state.time))  # fmt: skip
     holds, findings = policy.evaluate(state.charter.policy, state.attestations())
     verdict = Verdict.IN_FORCE if holds and evidence.holds else Verdict.NOT_IN_FORCE
-    unmet = _first_unmet(findings)
+    unmet = _unmet(findings)
     problem = evidence.problem or (None if unmet is None else f"not yet met: {unmet}")
     return Report(
         verdict=verdict,
@@ -249,16 +261,18 @@ def _report(state: protocol.State, events: list[SignedEvent], evidence: LogEvide
         log=evidence.lines,
         events=len(events),
         final_text=state.final_text,
+        last_event=human_time(state.time),
     )
 
 
-def _first_unmet(findings: Sequence[policy.Finding]) -> str | None:
-    """The first requirement not met that has none below it (not "all of the following")."""
-    for i, found in enumerate(findings):
-        leaf = i + 1 == len(findings) or findings[i + 1].depth <= found.depth
-        if not found.holds and leaf:
-            return found.requirement
-    return None
+def _unmet(findings: Sequence[policy.Finding]) -> str | None:
+    """The requirements not met that have none below them (not "all of the following")."""
+    unmet = [
+        found.requirement
+        for i, found in enumerate(findings)
+        if not found.holds and (i + 1 == len(findings) or findings[i + 1].depth <= found.depth)
+    ]
+    return "; ".join(unmet) or None
 
 
 def _participants(state: protocol.State) -> list[Line]:

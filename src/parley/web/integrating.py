@@ -57,7 +57,9 @@ def merge_returns(room: Room, form: Form) -> Merged:
         pick = picks.get(d["provision"], "merged")
         if pick != "merged":
             text = _pick(room, base, text, d, pick, sources)
-    rows = [{**d, "pick": picks.get(d["provision"], "merged")} for d in decisions]
+    rows = _in_document_order(
+        text, [{**d, "pick": picks.get(d["provision"], "merged")} for d in decisions]
+    )
     return Merged(
         base,
         [v.hash for v in returns],
@@ -71,6 +73,15 @@ def merge_returns(room: Room, form: Form) -> Merged:
         ],
         rows,
     )
+
+
+def _in_document_order(text: Text, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The decisions as a reader meets their provisions, each cited as a lawyer cites it
+    ("Article 2(1)"); a provision the text no longer has comes last, by its id."""
+    cites = text_model.citations(text)
+    place = {p.id: n for n, (p, _) in enumerate(text_model.walk(text))}
+    ordered = sorted(rows, key=lambda r: (place.get(r["provision"], len(place)), r["provision"]))
+    return [{**r, "cite": cites.get(r["provision"], r["provision"])} for r in ordered]
 
 
 def _conflict_words(c: merge.Conflict) -> str:

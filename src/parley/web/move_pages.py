@@ -156,6 +156,7 @@ async def integrate_page(request: Request, nid: str) -> Response:
         "base": "",
         "query": "",
         "refused": "",
+        "confidential": [],
     }
     try:
         check_rule(room, EventType.INTEGRATE)
@@ -187,6 +188,11 @@ async def integrate_page(request: Request, nid: str) -> Response:
         preview=Markup(to_html(lines, standalone=False, level=3)),
         summary=summary_line(lines.summary),
         refused="",
+        confidential=[
+            f"{v.author}'s return is confidential ({', '.join(v.audience)})"
+            for v in returns_of(room, base)
+            if v.hash in merged.returns and v.audience is not None
+        ],
     )
 
 

@@ -481,7 +481,21 @@ function wireFileFields() {
   }
 }
 
+// --- integrate: a changed choice must be merged again before it is signed --------------------
+
+function wireIntegrate() {
+  const choices = $("#merge-choices");
+  const move = $("form[data-move=integrate]");
+  if (!choices || !move) return;
+  choices.addEventListener("change", () => {
+    // what the prepare form would send is the last merge, shown below; not these new choices
+    move.querySelector("button[type=submit]").disabled = true;
+    say(move.querySelector(".form-error"), "You changed the choices above: merge again with them before preparing the integration.");
+  });
+}
+
 keyStatus();
+wireIntegrate();
 wireKeysPage();
 wireMoveForms();
 wireConvene();
