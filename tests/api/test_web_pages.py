@@ -57,7 +57,8 @@ def test_the_dashboard_cites_open_provisions_as_a_lawyer_would_and_links_them(ap
     api.client.cookies.set(COOKIE, token)
     page = api.client.get(f"/n/{nid}")
     assert page.status_code == 200
-    assert f'remain, in <a href="/n/{nid}/text?v={v1}#p-art-1">Article 1</a>.' in page.text
+    link = f'<a href="/n/{nid}/text?v={v1}#p-art-1">Article 1</a>'
+    assert f"1 bracket remains, in {link}." in page.text
 
 
 def test_a_change_list_nested_too_deep_is_refused_in_words_not_a_500(api: Api) -> None:
@@ -83,3 +84,12 @@ def test_a_caucus_move_prepared_by_the_page_carries_a_salt(api: Api) -> None:
     body = caucus.json()["body"]
     assert len(body[moves.SALT]) == 32 and caucus.json()["envelope"]["body"] == body_hash(body)
     assert public.json()["body"] == moves.statement("For everyone.")
+
+
+def test_a_version_is_found_by_its_first_digits_as_the_pages_show_it(api: Api) -> None:
+    nid, v1 = _sent(api)
+    token = api.party("PK").headers["Authorization"].removeprefix("Bearer ")
+    api.client.cookies.set(COOKIE, token)
+    page = api.client.get(f"/n/{nid}/text?v={v1[:8]}")
+    assert page.status_code == 200 and f'value="{v1}"' in page.text
+    assert api.client.get(f"/n/{nid}/text?v=0000").status_code == 404

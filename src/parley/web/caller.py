@@ -17,6 +17,7 @@ from parley.api.login import COOKIE
 from parley.core.charter import Participant
 from parley.core.event import SignedEvent
 from parley.core.keys import PublicKey
+from parley.core.prefix import complete_hash
 from parley.core.protocol import State
 from parley.core.text import Text
 from parley.errors import (
@@ -67,6 +68,13 @@ class Room:
         if found is None:
             raise NotFoundError(f"no version {version[:16]} that you can read here")
         return found
+
+    def version(self, typed: str) -> str:
+        """The full hash of a version the caller can read, from its first digits as shown."""
+        try:
+            return complete_hash(self.state.texts, typed, "version")
+        except NotFoundError:
+            raise NotFoundError(f"no version {typed[:16]} that you can read here") from None
 
 
 def room_of(request: Request, nid: str) -> Room:

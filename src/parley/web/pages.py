@@ -99,7 +99,7 @@ async def live(request: Request, nid: str) -> Response:
 async def text_page(request: Request, nid: str, v: str | None = None) -> Response:
     """A version's provision tree: numbering, brackets, options, reservations, comments."""
     room = room_of(request, nid)
-    version = v or current_version(room.state)
+    version = room.version(v) if v else current_version(room.state)
     if version is None:
         return render(
             request,

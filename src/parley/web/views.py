@@ -103,6 +103,7 @@ def text_status(text: Text) -> dict[str, Any]:
         "clean": st.clean,
         "provisions": st.provisions,
         "open": ", ".join(parts),
+        "remain": "remains" if st.brackets + st.options + st.reservations == 1 else "remain",
         "open_cites": [(pid, cites[pid]) for pid in st.open_ids],
     }
 
