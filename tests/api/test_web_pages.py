@@ -93,3 +93,13 @@ def test_a_version_is_found_by_its_first_digits_as_the_pages_show_it(api: Api) -
     page = api.client.get(f"/n/{nid}/text?v={v1[:8]}")
     assert page.status_code == 200 and f'value="{v1}"' in page.text
     assert api.client.get(f"/n/{nid}/text?v=0000").status_code == 404
+
+
+def test_a_confidential_version_says_so_in_the_version_menus(api: Api) -> None:
+    nid, v1 = _sent(api)
+    text = clean_text("The Parties shall refrain from cross-border attacks at once.")
+    api.play("PK", T.AMEND, moves.amend(v1, text), ("PK", "QA", "TR"))
+    token = api.party("PK").headers["Authorization"].removeprefix("Bearer ")
+    api.client.cookies.set(COOKIE, token)
+    page = api.client.get(f"/n/{nid}/text")
+    assert "returned by PK" in page.text and "confidential (PK, QA, TR)" in page.text

@@ -149,6 +149,7 @@ def version_rows(room: Room) -> list[dict[str, Any]]:
             "parents": list(v.parents),
             "time": times.get(v.event, room.state.time),
             "final": v.hash == room.state.final,
+            "readers": list(v.audience or ()),
         }
         for v in room.state.versions.values()
         if v.hash in room.state.texts
