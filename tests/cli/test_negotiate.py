@@ -247,3 +247,21 @@ def test_a_comment_on_a_confidential_version_goes_only_to_its_readers(workdir: P
     amend = next(e["envelope"] for e in events if e["envelope"]["type"] == "amend")
     assert comments[0]["audience"] == amend["audience"] != "all"
     assert comments[1]["audience"] == "all"
+    published = run("integrate", secret[:8], "--as", "QA")  # for everyone: PK's words go public
+    assert published.exit_code == 0
+    assert f"note: PK's return {secret[:8]}… is confidential (PK, QA, TR)" in published.stderr
+    assert "readable by everyone" in published.stderr
+
+
+def test_an_integration_kept_among_the_mediators_publishes_nothing(workdir: Path) -> None:
+    _opened()
+    draft = ok("propose", "draft.txt", "--as", "QA").split("version ")[-1].strip()
+    ok("send", draft[:8], "--to", "PK", "--to", "AF", "--as", "QA")
+    (workdir / "PK.txt").write_text(TEXT.replace("any cross-border attack", "any attack"))
+    said = ok("amend", "PK.txt", "--base", draft[:8], "--caucus", "--as", "PK")
+    secret = said.split("version ")[-1].split()[0].rstrip(":")
+    kept = run("integrate", secret[:8], "--caucus", "PK", "--as", "QA")
+    assert kept.exit_code == 0 and "note:" not in kept.stderr
+    events = json.loads(ok("history", "--json", "--as", "QA"))
+    integrated = next(e["envelope"] for e in events if e["envelope"]["type"] == "integrate")
+    assert integrated["audience"] == ["PK", "QA", "TR"]

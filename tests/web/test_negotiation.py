@@ -195,7 +195,7 @@ def test_the_whole_negotiation_in_four_browsers(
     expect(af.page.locator("aside")).to_contain_text("confidential")
     page = tr.go("/n/{nid}/integrate")
     shot(tr.page, "06-integrate")
-    expect(page.locator("p.warning")).to_contain_text("PK's return is confidential")
+    expect(page.locator("p.warning")).to_contain_text("is confidential (PK, QA, TR)")
     # a choice changed but not merged again is not what the prepare form would send
     page.locator("#merge-choices select[name^=decide-]").first.select_option("base")
     expect(page.locator("form[data-move=integrate] button[type=submit]")).to_be_disabled()

@@ -403,13 +403,19 @@ def terminate(home: Home, reason: str, negotiation: str | None, code: str,
               help="Publish this edited text instead of the merge as it comes out.")  # fmt: skip
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the integrated text here.")  # fmt: skip
+@click.option(
+    "--caucus", multiple=True, help="Address only these participants (and the mediators)."
+)
 @negotiation_option
 @actor_options
 @pass_home
 def integrate(home: Home, returns: tuple[str, ...], base: str | None, text_file: Path | None,
-              output: Path | None, negotiation: str | None, code: str,
+              output: Path | None, caucus: tuple[str, ...], negotiation: str | None, code: str,
               key_file: Path | None) -> None:  # fmt: skip
-    """Merge returned amendments into a new version (a mediator); clashes become options."""
+    """Merge returned amendments into a new version (a mediator); clashes become options.
+
+    A confidential return integrated for more readers than it had becomes readable by them:
+    a note on stderr says so (``--caucus`` keeps the integration among fewer)."""
     with reported():
         nid = current(home, negotiation)
         services = home.services()
@@ -423,10 +429,13 @@ def integrate(home: Home, returns: tuple[str, ...], base: str | None, text_file:
         decisions = list(integration.decide(services.version(nid, base_v), text, result.conflicts))
         if output:
             output.write_text(textformat.render(text), encoding="utf-8")
+        audience = _audience(home, nid, code, caucus)
         receipt = act(home, nid, code, key_file, EventType.INTEGRATE,
-                      moves.integrate(base_v, full, text, decisions))  # fmt: skip
+                      moves.integrate(base_v, full, text, decisions), audience)  # fmt: skip
         click.echo(f"version {text_model.version_hash(text)}: {len(result.conflicts)} conflict(s)")
         _note_strangers(receipt, text)
+        for note in integration.published(state.versions, full, audience):
+            click.echo(f"note: {note}", err=True)
         for c in result.conflicts:
             click.echo(f"  {c.provision or 'text'}: {c.kind.value}", err=True)
 

@@ -113,3 +113,23 @@ def decide(base: Text, merged: Text, conflicts: Sequence[merge.Conflict]) -> lis
         elif old[pid] != new[pid]:
             out.append({"provision": pid, "decision": "merged"})
     return out
+
+
+def published(
+    versions: Mapping[str, Version],
+    returns: Sequence[str],
+    audience: tuple[str, ...] | None,
+) -> list[str]:
+    """What integrating ``returns`` for ``audience`` (None: everyone) makes readable to more
+    people than could read it: one sentence per confidential return it widens."""
+    said = []
+    for version in returns:
+        record = versions[version]
+        readers = record.audience
+        if readers is not None and (audience is None or set(audience) - set(readers)):
+            wider = "everyone" if audience is None else ", ".join(audience)
+            said.append(
+                f"{record.author}'s return {version[:8]}… is confidential ({', '.join(readers)}): "
+                f"its words in the integrated version are readable by {wider}"
+            )
+    return said

@@ -6,11 +6,12 @@ it was not shown.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from parley.core import (
+    integration,
     moves,
     textformat,
 )
@@ -243,21 +244,8 @@ def _integrate(room: Room, form: Form) -> Proposal:
     audience = _audience(room, form)
     count = f"{len(merged.returns)} return{'s' if len(merged.returns) != 1 else ''}"
     summary = f"Integrate {count} into version {short(version)}"
-    return Proposal(body, audience, summary + _published(room, merged.returns, audience))
-
-
-def _published(room: Room, returns: Sequence[str], audience: tuple[str, ...] | None) -> str:
-    """A warning for the signer when confidential returns become readable by more people."""
-    said = []
-    for version in returns:
-        record = room.state.versions[version]
-        readers = record.audience
-        if readers is not None and (audience is None or set(audience) - set(readers)):
-            said.append(f"{record.author}'s return is confidential ({', '.join(readers)})")
-    if not said:
-        return ""
-    wider = "everyone" if audience is None else ", ".join(audience)
-    return f". Note: {'; '.join(said)}; its words in the new version become readable by {wider}"
+    notes = integration.published(room.state.versions, merged.returns, audience)
+    return Proposal(body, audience, ". Note: ".join([summary, *notes]))
 
 
 Builder = Callable[[Room, Form], Proposal]

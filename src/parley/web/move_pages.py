@@ -17,7 +17,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from markupsafe import Markup
 
-from parley.core import moves, redline
+from parley.core import integration, moves, redline
 from parley.core import text as text_model
 from parley.core.charter import LogConfig, PenRule
 from parley.core.event import EventType
@@ -188,11 +188,7 @@ async def integrate_page(request: Request, nid: str) -> Response:
         preview=Markup(to_html(lines, standalone=False, level=3)),
         summary=summary_line(lines.summary),
         refused="",
-        confidential=[
-            f"{v.author}'s return is confidential ({', '.join(v.audience)})"
-            for v in returns_of(room, base)
-            if v.hash in merged.returns and v.audience is not None
-        ],
+        confidential=integration.published(room.state.versions, merged.returns, None),
     )
 
 
