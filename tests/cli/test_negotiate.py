@@ -231,15 +231,20 @@ def test_a_text_naming_a_code_outside_the_charter_is_noted(workdir: Path) -> Non
     assert run("propose", "draft.txt", "--as", "QA").stderr == ""
 
 
-def test_a_comment_on_a_confidential_version_goes_only_to_its_readers(workdir: Path) -> None:
-    """A public comment names the version's hash, against which anyone could test guesses of
-    its text."""
+def _returned_in_caucus(workdir: Path) -> tuple[str, str]:
+    """The talks open, QA's draft sent, and PK's return to it in caucus: the two versions."""
     _opened()
     draft = ok("propose", "draft.txt", "--as", "QA").split("version ")[-1].strip()
     ok("send", draft[:8], "--to", "PK", "--to", "AF", "--as", "QA")
     (workdir / "PK.txt").write_text(TEXT.replace("any cross-border attack", "any attack"))
     said = ok("amend", "PK.txt", "--base", draft[:8], "--caucus", "--as", "PK")
-    secret = said.split("version ")[-1].split()[0].rstrip(":")
+    return draft, said.split("version ")[-1].split()[0].rstrip(":")
+
+
+def test_a_comment_on_a_confidential_version_goes_only_to_its_readers(workdir: Path) -> None:
+    """A public comment names the version's hash, against which anyone could test guesses of
+    its text."""
+    draft, secret = _returned_in_caucus(workdir)
     ok("comment", secret[:8], "art-1", "Could live with this.", "--as", "QA")
     ok("comment", draft[:8], "art-1", "Open to all.", "--as", "QA")
     events = json.loads(ok("history", "--json", "--as", "QA"))
@@ -254,12 +259,7 @@ def test_a_comment_on_a_confidential_version_goes_only_to_its_readers(workdir: P
 
 
 def test_an_integration_kept_among_the_mediators_publishes_nothing(workdir: Path) -> None:
-    _opened()
-    draft = ok("propose", "draft.txt", "--as", "QA").split("version ")[-1].strip()
-    ok("send", draft[:8], "--to", "PK", "--to", "AF", "--as", "QA")
-    (workdir / "PK.txt").write_text(TEXT.replace("any cross-border attack", "any attack"))
-    said = ok("amend", "PK.txt", "--base", draft[:8], "--caucus", "--as", "PK")
-    secret = said.split("version ")[-1].split()[0].rstrip(":")
+    _, secret = _returned_in_caucus(workdir)
     kept = run("integrate", secret[:8], "--caucus", "PK", "--as", "QA")
     assert kept.exit_code == 0 and "note:" not in kept.stderr
     events = json.loads(ok("history", "--json", "--as", "QA"))
