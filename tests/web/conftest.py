@@ -120,9 +120,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """Debian's Chromium; the tests skip without it, unless PARLEY_REQUIRE_BROWSER=1 (CI)."""
+    """Debian's Chromium; the tests skip without it, unless PARLEY_REQUIRE_BROWSER=1 (CI).
+
+    One a module, not one a session: while Playwright's synchronous API runs, its event loop
+    counts as running in this thread, and a later test's ``asyncio.run`` in the same worker
+    process would fail."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("PARLEY_REQUIRE_BROWSER") == "1":
             pytest.fail(f"Chromium is required at {CHROMIUM} (PARLEY_REQUIRE_BROWSER=1)")
