@@ -117,7 +117,7 @@ def print_report(report: Report, source: str, policy: str | None = None) -> None
         tone = "red" if report.verdict is Verdict.INVALID else "yellow"
         console.print(f"  [{tone}]{escape(report.problem)}[/]")
     if report.as_of:
-        console.print(f"  {report.as_of}")
+        console.print(f"  {escape(report.as_of)}")
     if report.title:
         console.print(f"\n[bold]{escape(report.title)}[/]")
         console.print(f"Negotiation {report.negotiation}")
