@@ -59,24 +59,16 @@ def check_log(
         return LogEvidence(False, problem=problem, lines=(Line(problem, False),))
     if len(proofs) != len(events):
         raise InvalidInputError(f"{len(proofs)} log proofs for {len(events)} events")
+    policy: tlogpolicy.Policy | None
     if witness_policy is not None:
-        policy: tlogpolicy.Policy | None = tlogpolicy.parse_policy(witness_policy)
-        trust = Trust("your policy", policy.log_keys if policy else ())
+        policy = tlogpolicy.parse_policy(witness_policy)
+        source, logs = "your policy", policy.log_keys
     else:
         text = charter.log.witness_policy
         policy = tlogpolicy.parse_policy(text) if text else None
-        trust = Trust("the charter", ())
-    logs = trust.logs or (parse_vkey(charter.log.vkey),)
-    return _check_each(logs, trust.source, events, _parsed(events, proofs), policy)
-
-
-@dataclass(frozen=True, slots=True)
-class Trust:
-    """Whose word the witnesses and the quorum are (the verifier's or the charter's), and the
-    log keys the verifier's policy names (none: the charter's log key)."""
-
-    source: str
-    logs: tuple[PublicKey, ...]
+        source, logs = "the charter", ()
+    trusted = logs or (parse_vkey(charter.log.vkey),)  # a policy without 'log' lines: the charter's
+    return _check_each(trusted, source, events, _parsed(events, proofs), policy)
 
 
 def _parsed(events: Sequence[SignedEvent], proofs: Sequence[str]) -> list[tlogproof.TlogProof]:

@@ -34,7 +34,16 @@ def context_of(request: Request) -> Context:
 
 
 def session_key(request: Request) -> PublicKey | None:
-    """The key of the browser's session (its cookie), or None when not logged in."""
+    """The key of the browser's session (its cookie), or None when not logged in; checked once
+    a request (the rate limit and the page both ask)."""
+    if hasattr(request.state, "session_key"):
+        known: PublicKey | None = request.state.session_key
+        return known
+    request.state.session_key = key = _checked_key(request)
+    return key
+
+
+def _checked_key(request: Request) -> PublicKey | None:
     token = request.cookies.get(COOKIE)
     if not token:
         return None
