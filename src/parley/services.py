@@ -451,11 +451,9 @@ class Services:
         if within is not None and row.seq - known > within:
             raise _Behind(nid)
         if cached is None or cached.seq > row.seq:
-            state = protocol.fold(s.event for s in tx.events(nid))
+            state = protocol.replay(None, (s.event for s in tx.events(nid)))
         else:
-            state = cached
-            for stored in tx.events(nid, cached.seq):
-                state = protocol.apply(state, stored.event)
+            state = protocol.replay(cached, (s.event for s in tx.events(nid, cached.seq)))
         self._states[nid] = state
         return state
 

@@ -77,6 +77,36 @@ def test_a_state_is_never_changed_by_the_moves_made_on_it() -> None:
                 inner["X"] = None  # type: ignore[index]
 
 
+def test_replay_of_stored_events_reaches_the_fold_from_any_state() -> None:
+    """A process catching up on events its store accepted replays them from what it last saw
+    (or from nothing) and must reach the very state the fold reaches."""
+    table = concluded(Table().open())
+    for seen in (0, 1, 5, len(table.events) - 1, len(table.events)):
+        prior = protocol.fold(table.events[:seen]) if seen else None
+        assert protocol.replay(prior, table.events[seen:]) == table.s
+
+
+def test_replay_trusts_only_the_signatures_and_still_applies_every_rule() -> None:
+    """Only the signature check is the store's word; chain, author, key and rules still hold."""
+    table = Table().open()
+    event = table.build("AF", T.STATEMENT, moves.statement("x"))
+    unverified = type(event)(event.envelope, bytes(64), event.body, event.hash)
+    assert protocol.replay(table.s, [unverified]).seq == table.s.seq + 1
+    stale = table.build("AF", T.STATEMENT, moves.statement("first"))
+    table.play("PK", T.STATEMENT, moves.statement("second"))
+    with pytest.raises(ConflictError, match="someone moved first"):
+        protocol.replay(table.s, [stale])
+    borrowed = moves.make(
+        table.s, key_for("PK"), "AF", T.STATEMENT, moves.statement("y"), table.tick()
+    )
+    with pytest.raises(UnauthorizedMoveError, match="not one of AF's keys"):
+        protocol.replay(table.s, [borrowed])
+    with pytest.raises(IllegalMoveError):
+        protocol.replay(table.s, [table.build("AF", T.JOIN, moves.join(table.s))])
+    with pytest.raises(InvalidInputError, match="no events"):
+        protocol.replay(None, [])
+
+
 def test_only_a_mediator_can_finalize() -> None:
     table = Table().open()
     text = clean_text()
