@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from parley.api.login import COOKIE
 from parley.core import moves, textformat
 from parley.core import text as text_model
@@ -37,6 +39,55 @@ def test_a_conflict_settled_by_picking_a_wording_is_no_longer_listed(api: Api) -
     picked = api.client.get(f"/n/{nid}/integrate?{query}")
     assert picked.status_code == 200 and "90 days" in picked.text
     assert "Conflicts that became options" not in picked.text
+
+
+def _clashing_returns(api: Api) -> tuple[str, str, str]:
+    """PK and AF returned clashing deadlines; TR (a mediator) is logged in. The query that
+    merges both returns into the sent draft, the negotiation id and the draft's hash."""
+    nid, v1 = _sent(api)
+    returns = []
+    for code, words in (("PK", "within 30 days"), ("AF", "within 90 days")):
+        text = clean_text(f"The Parties shall refrain from cross-border attacks {words}.")
+        api.play(code, T.AMEND, moves.amend(v1, text))
+        returns.append(text_model.version_hash(text))
+    token = api.party("TR").headers["Authorization"].removeprefix("Bearer ")
+    api.client.cookies.set(COOKIE, token)
+    return f"base={v1}&returns={returns[0]}&returns={returns[1]}", nid, v1
+
+
+def test_a_mediator_settles_a_clash_with_a_compromise_of_their_own(api: Api) -> None:
+    """A drafting officer's compromise goes into the integration in one step, recorded as
+    reworded, instead of integrating the options and amending afterwards."""
+    query, nid, _ = _clashing_returns(api)
+    page = api.client.get(f"/n/{nid}/integrate?{query}")
+    assert 'value="own"' in page.text and "[[PK: 30 | AF: 90]]" in page.text.replace("\n", "")
+    wording = "The Parties shall refrain from cross-border attacks within [60]{AF,PK} days."
+    fields = {"decide-art-1": "own", "wording-art-1": wording}
+    settled = api.client.get(f"/n/{nid}/integrate?{query}&{urlencode(fields)}")
+    assert settled.status_code == 200 and "Conflicts that became options" not in settled.text
+    assert f'name="wording-art-1" value="{wording}"' in settled.text  # what prepare will send
+    base, *returns = [pair.split("=")[1] for pair in query.split("&")]
+    form = {"base": base, "returns": returns, **fields}
+    proposal = api.client.post(f"/n/{nid}/prepare/integrate", data=form)
+    assert proposal.status_code == 200, proposal.text
+    body = proposal.json()["body"]
+    assert textformat.render_body(textformat.parse_body(wording)) in textformat.render(
+        text_model.from_json(body["text"])
+    )
+    assert {"provision": "art-1", "decision": "reworded", "conflict": "wording"} in body[
+        "decisions"
+    ]
+
+
+def test_a_compromise_that_does_not_read_is_refused_in_words(api: Api) -> None:
+    query, nid, _ = _clashing_returns(api)
+    for wording, said in (
+        ("within [60 days", "Your wording of art-1: line 1, column 8: unclosed bracket"),
+        (" ", "Your wording of art-1 is empty: write it, or decide otherwise"),
+    ):
+        fields = {"decide-art-1": "own", "wording-art-1": wording}
+        page = api.client.get(f"/n/{nid}/integrate?{query}&{urlencode(fields)}")
+        assert page.status_code == 422 and said in page.text
 
 
 BRACKETED = """Title: Agreement on Ending Cross-Border Attacks

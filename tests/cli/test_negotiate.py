@@ -162,7 +162,8 @@ def _opened() -> None:
         ok("join", "--as", code)
 
 
-def test_returns_are_integrated_against_the_version_they_amend(workdir: Path) -> None:
+def _clashing_returns(workdir: Path) -> tuple[str, list[str]]:
+    """QA's draft sent to PK and AF, who return clashing deadlines: the draft and the returns."""
     _opened()
     draft = ok("propose", "draft.txt", "--as", "QA").split("version ")[-1].strip()
     ok("send", draft[:8], "--to", "PK", "--to", "AF", "--as", "QA")
@@ -172,6 +173,22 @@ def test_returns_are_integrated_against_the_version_they_amend(workdir: Path) ->
         (workdir / f"{code}.txt").write_text(TEXT.replace("any cross-border attack", words))
         said = ok("amend", f"{code}.txt", "--base", draft[:8], "--as", code)
         returns.append(said.split("version ")[-1].split()[0].rstrip(":"))
+    return draft, returns
+
+
+def test_a_compromise_published_instead_of_the_merge_settles_the_clash(workdir: Path) -> None:
+    _, returns = _clashing_returns(workdir)
+    compromise = TEXT.replace("any cross-border attack", "any cross-border attack within 60 days")
+    (workdir / "compromise.txt").write_text(compromise)
+    said = run("integrate", *returns, "--text", "compromise.txt", "--as", "QA")
+    assert said.exit_code == 0 and "0 conflict(s)" in said.stdout and said.stderr == ""
+    events = json.loads(ok("history", "--json", "--as", "QA"))
+    body = next(e["body"] for e in events if e["envelope"]["type"] == "integrate")
+    assert [d["decision"] for d in body["decisions"]] == ["reworded"]
+
+
+def test_returns_are_integrated_against_the_version_they_amend(workdir: Path) -> None:
+    draft, returns = _clashing_returns(workdir)
     same = run("amend", "draft.txt", "--base", draft[:8], "--as", "PK")
     assert same.exit_code == 4 and "PK's amendment changes nothing in version" in same.stderr
     events = json.loads(ok("status", "--json"))["events"]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from parley.core.event import EventType
-from parley.core.integration import base_of, is_return_of
+from parley.core.integration import Return, base_of, decide, integrate, is_return_of
 from parley.core.protocol import Version
 from parley.errors import NotFoundError, PreconditionError
+from tests.negotiation import clean_text
 
 DRAFT, NEXT = "d" * 64, "e" * 64
 VERSIONS = {
@@ -44,3 +45,21 @@ def test_a_base_that_would_lose_an_edit_is_refused(
 def test_an_unknown_return_is_not_found() -> None:
     with pytest.raises(NotFoundError, match="ffffffff… is not in this negotiation's record"):
         base_of(VERSIONS, ["f" * 64], None)
+
+
+def test_a_provision_the_mediator_words_differently_from_the_merge_is_recorded_as_reworded() -> (
+    None
+):
+    """``parley integrate --text``: a clash the mediator settled in the published text is no
+    longer options; a provision published as the merge left it keeps the merge's decision."""
+    base = clean_text("Attacks cease within 30 days.")
+    returns = [
+        Return("PK", clean_text("Attacks cease within 10 days.")),
+        Return("AF", clean_text("Attacks cease within 60 days.")),
+    ]
+    result = integrate(base, returns, "QA")
+    assert [d["decision"] for d in result.decisions] == ["options"]
+    compromise = clean_text("Attacks cease within 20 days.")
+    settled = decide(base, result.text, result.conflicts, compromise)
+    assert settled == [{"provision": "art-1", "decision": "reworded", "conflict": "wording"}]
+    assert decide(base, result.text, result.conflicts, result.text) == list(result.decisions)

@@ -199,6 +199,17 @@ def test_the_whole_negotiation_in_four_browsers(
     # a choice changed but not merged again is not what the prepare form would send
     page.locator("#merge-choices select[name^=decide-]").first.select_option("base")
     expect(page.locator("form[data-move=integrate] button[type=submit]")).to_be_disabled()
+    # writing a compromise chooses it; merged again, the page shows it as the mediator's
+    page = tr.go("/n/{nid}/integrate")
+    page.locator("#merge-choices details.wording summary").first.click()
+    wording = page.locator("#merge-choices textarea[name^=wording-]").first
+    wording.fill(wording.input_value() + " As the mediators propose.")
+    decision = page.locator(f"[id='{wording.get_attribute('data-decision')}']")
+    expect(decision).to_have_value("own")
+    page.get_by_role("button", name="Merge again with these choices").click()
+    expect(page.locator("#merge-choices")).to_contain_text("reworded")
+    expect(page.locator("#main")).to_contain_text("As the mediators propose.")
+    shot(page.locator("#merge-choices table"), "06b-integrate-compromise")
     tr.go("/n/{nid}/integrate")
     tr.sign(tr.page.locator("form[data-move=integrate]"))
     assert tr.page.url.endswith("/versions")  # on to the new version, not the same returns

@@ -426,17 +426,21 @@ def integrate(home: Home, returns: tuple[str, ...], base: str | None, text_file:
         rets = [Return(state.versions[v].author, services.version(nid, v)) for v in full]
         result = integration.integrate(services.version(nid, base_v), rets, code)
         text = read_text(text_file) if text_file else result.text
-        decisions = list(integration.decide(services.version(nid, base_v), text, result.conflicts))
+        decisions = integration.decide(
+            services.version(nid, base_v), result.text, result.conflicts, text
+        )
         if output:
             output.write_text(textformat.render(text), encoding="utf-8")
         audience = _audience(home, nid, code, caucus)
         receipt = act(home, nid, code, key_file, EventType.INTEGRATE,
                       moves.integrate(base_v, full, text, decisions), audience)  # fmt: skip
-        click.echo(f"version {text_model.version_hash(text)}: {len(result.conflicts)} conflict(s)")
+        settled = {d["provision"] for d in decisions if d["decision"] == "reworded"}
+        left = [c for c in result.conflicts if c.provision not in settled]
+        click.echo(f"version {text_model.version_hash(text)}: {len(left)} conflict(s)")
         _note_strangers(receipt, text)
         for note in integration.published(state.versions, full, audience):
             click.echo(f"note: {note}", err=True)
-        for c in result.conflicts:
+        for c in left:
             click.echo(f"  {c.provision or 'text'}: {c.kind.value}", err=True)
 
 

@@ -98,13 +98,28 @@ def integrate(base: Text, returns: Sequence[Return], mediator: str) -> Integrati
     return Integration(merged, tuple(decide(base, merged, conflicts)), tuple(conflicts))
 
 
-def decide(base: Text, merged: Text, conflicts: Sequence[merge.Conflict]) -> list[dict[str, str]]:
-    """One decision per provision that differs from the base: options, kept, merged or removed."""
-    old, new = text_model.provisions_by_id(base), text_model.provisions_by_id(merged)
+def decide(
+    base: Text,
+    merged: Text,
+    conflicts: Sequence[merge.Conflict],
+    published: Text | None = None,
+) -> list[dict[str, str]]:
+    """One decision per provision that differs from the base: options, kept, merged or removed.
+
+    ``published`` is the text the mediator publishes instead of the merge as it came out; a
+    provision whose own words (heading, body, reservations) differ between the two is
+    ``reworded``, and a clash there is settled by the rewording, no longer options.
+    """
+    final = merged if published is None else published
+    old, new = text_model.provisions_by_id(base), text_model.provisions_by_id(final)
+    came_out = text_model.provisions_by_id(merged)
     disputed = {c.provision: c.kind.value for c in conflicts if c.provision}
     out = []
     for pid in sorted(old.keys() | new.keys()):
-        if pid in disputed:
+        if pid in new and pid in came_out and _words(new[pid]) != _words(came_out[pid]):
+            clash = {"conflict": disputed[pid]} if pid in disputed else {}
+            out.append({"provision": pid, "decision": "reworded", **clash})
+        elif pid in disputed:
             out.append({"provision": pid, "decision": "options", "conflict": disputed[pid]})
         elif pid not in new:
             out.append({"provision": pid, "decision": "removed"})
@@ -113,6 +128,10 @@ def decide(base: Text, merged: Text, conflicts: Sequence[merge.Conflict]) -> lis
         elif old[pid] != new[pid]:
             out.append({"provision": pid, "decision": "merged"})
     return out
+
+
+def _words(provision: text_model.Provision) -> tuple[object, ...]:
+    return (provision.heading, provision.body, provision.reservations)
 
 
 def published(

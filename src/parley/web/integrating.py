@@ -11,12 +11,16 @@ from parley.core import (
     integration,
     merge,
     protocol,
+    textformat,
 )
 from parley.core import text as text_model
 from parley.core.text import Provision, Text
 from parley.errors import InvalidInputError
 from parley.web.caller import Room, form_version
 from parley.web.forms import Form
+
+OWN = "own"
+"""The decision to word a provision as the mediator writes it (``wording-<provision>``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,14 +55,20 @@ def merge_returns(room: Room, form: Form) -> Merged:
         room.me.code,
     )
     text, decisions = result.text, [dict(d) for d in result.decisions]
-    picks = form.prefixed("decide-")
+    picks, wordings = form.prefixed("decide-"), form.prefixed("wording-")
     sources = {v.hash: v.author for v in returns}
     for d in decisions:
         pick = picks.get(d["provision"], "merged")
-        if pick != "merged":
+        if pick == OWN:
+            text = _own(text, d, wordings.get(d["provision"], ""))
+        elif pick != "merged":
             text = _pick(room, base, text, d, pick, sources)
     rows = _in_document_order(
-        text, [{**d, "pick": picks.get(d["provision"], "merged")} for d in decisions]
+        text,
+        [
+            {**d, "pick": picks.get(d["provision"], "merged"), "wording": _wording(text, d)}
+            for d in decisions
+        ],
     )
     return Merged(
         base,
@@ -87,6 +97,29 @@ def _in_document_order(text: Text, rows: list[dict[str, Any]]) -> list[dict[str,
 def _conflict_words(c: merge.Conflict) -> str:
     where = c.provision or "the text"
     return f"{where}: {c.kind.value} — “{c.ours or 'nothing'}” against “{c.theirs or 'nothing'}”"
+
+
+def _own(text: Text, decision: dict[str, str], wording: str) -> Text:
+    """Word one provision as the mediator wrote it (a compromise), and record that decision."""
+    pid = decision["provision"]
+    if text_model.find(text, pid) is None:
+        raise InvalidInputError(f"{pid} is not in the integrated text: there is nothing to word")
+    if not wording.strip():
+        raise InvalidInputError(f"your wording of {pid} is empty: write it, or decide otherwise")
+    try:
+        body = textformat.parse_body(wording)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"your wording of {pid}: {exc}") from exc
+    decision.update(decision="reworded")
+    return edit.set_body(text, pid, body)
+
+
+def _wording(text: Text, decision: Mapping[str, str]) -> str | None:
+    """The provision's words as the mediator would write them (the text format), to start a
+    compromise from; None where there are none (a provision gone, or an article that only holds
+    paragraphs)."""
+    found = text_model.find(text, decision["provision"])
+    return textformat.render_body(found.body) if found is not None and found.body else None
 
 
 def _pick(

@@ -487,6 +487,12 @@ function wireIntegrate() {
   const choices = $("#merge-choices");
   const move = $("form[data-move=integrate]");
   if (!choices || !move) return;
+  choices.addEventListener("input", (event) => {
+    // writing a compromise chooses it
+    const decision = event.target.dataset?.decision;
+    const select = decision && document.getElementById(decision);
+    if (select) select.value = "own";
+  });
   choices.addEventListener("change", () => {
     // what the prepare form would send is the last merge, shown below; not these new choices
     move.querySelector("button[type=submit]").disabled = true;
