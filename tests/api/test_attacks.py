@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -131,6 +132,50 @@ def test_a_stranger_gets_404_for_everything(api: Api) -> None:
     assert stranger.get("/api/negotiations").json() == {"negotiations": []}
     # nor by a prefix of the id
     assert stranger.get(f"/api/negotiations/{api.nid[:8]}").status_code == 404
+
+
+class _Logged:
+    """A transaction that notes which of its reads are made."""
+
+    def __init__(self, tx: Any, reads: list[str]) -> None:
+        self._tx, self._reads = tx, reads
+
+    def __getattr__(self, name: str) -> Any:
+        self._reads.append(name)
+        return getattr(self._tx, name)
+
+
+def test_a_strangers_404_reads_the_store_alike_for_a_real_negotiation_and_for_none(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answers are the same bytes (above); the work must be the same too, or the time an
+    answer takes tells a real negotiation id from an unused one."""
+    api.open()
+    assert api.party("PK").get(f"/api/negotiations/{api.nid}").status_code == 200  # at hand
+    stranger = api.party("XX", STRANGER)
+    reads: list[str] = []
+    reading = api.services.reading
+
+    @contextmanager
+    def logged() -> Iterator[_Logged]:
+        with reading() as tx:
+            yield _Logged(tx, reads)
+
+    monkeypatch.setattr(api.services, "reading", logged)
+    for path in ("", "/events"):
+        seen = []
+        for nid in (api.nid, "0" * 64):
+            reads.clear()
+            assert stranger.get(f"/api/negotiations/{nid}{path}").status_code == 404
+            seen.append(list(reads))
+        assert seen[0] == seen[1] and seen[0], (path, seen)
+    seen = []
+    for nid in (api.nid, "0" * 64):
+        reads.clear()
+        event = _statement(api, "PK").to_json()
+        assert stranger.post(f"/api/negotiations/{nid}/events", json=event).status_code == 404
+        seen.append(list(reads))
+    assert seen[0] == seen[1] and seen[0], seen
 
 
 def test_a_participant_cannot_submit_for_another(api: Api) -> None:

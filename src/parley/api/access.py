@@ -124,12 +124,21 @@ class Views:
         self._lock = threading.Lock()
 
     def seat(self, negotiation: str, key: PublicKey) -> Seat:
-        """The caller's seat, or the 404 a stranger gets (kept: a charter never changes)."""
+        """The caller's seat, or the 404 a stranger gets (kept: a charter never changes).
+
+        A caller not seated yet always costs one read of the negotiation's row, so that a
+        stranger's 404 takes as long for a real negotiation, whose charter is at hand, as for
+        an unknown id. Only the first look at a negotiation a process has never loaded is
+        slower (its charter is read then).
+        """
         seat = self._seats.get((negotiation, key))
         if seat is not None:
             return seat
         if not NEGOTIATION_ID.fullmatch(negotiation):
             raise missing(negotiation)
+        with self.services.reading() as tx:
+            if tx.negotiation(negotiation) is None:
+                raise missing(negotiation)
         codes = codes_for(self.charter(negotiation), key)
         if not codes:
             raise missing(negotiation)
@@ -139,12 +148,14 @@ class Views:
         return seat
 
     async def seat_async(self, negotiation: str, key: PublicKey) -> Seat:
-        """``seat`` for the event loop: the store is read in a worker thread, and only once."""
-        if negotiation not in self._charters:
-            from anyio import to_thread
+        """``seat`` for the event loop: the store is read in a worker thread, once per caller
+        (a stranger, never seated, is read for every time, known negotiation or not)."""
+        seat = self._seats.get((negotiation, key))
+        if seat is not None:
+            return seat
+        from anyio import to_thread
 
-            return await to_thread.run_sync(self.seat, negotiation, key)
-        return self.seat(negotiation, key)
+        return await to_thread.run_sync(self.seat, negotiation, key)
 
     def charter(self, negotiation: str) -> Charter:
         """A negotiation's charter (loaded once: it never changes)."""
