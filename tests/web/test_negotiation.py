@@ -176,7 +176,7 @@ def test_the_whole_negotiation_in_four_browsers(
     # each party returns amendments in caucus with the mediators
     pk.go("/n/{nid}/amend")
     _edit(pk, "art-incidents.1", "seventy-two hours", "forty-eight hours")
-    shot(pk.page, "05-amend-top")
+    shot(pk.page, "05-amend-after-edit")
     shot(pk.page.locator("#preview-h"), "05b-amend-preview-heading")
     pk.page.locator("#preview-h").scroll_into_view_if_needed()
     shot(pk.page, "05c-amend-preview")

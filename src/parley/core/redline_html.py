@@ -177,6 +177,10 @@ span.pl-bracket, span.pl-holders, span.pl-options, span.pl-proposer { color: var
 .pl-switch input { margin-left: .8rem; }
 #pl-view-sides:checked ~ .pl-redline .pl-inline { display: none; }
 #pl-view-sides:checked ~ .pl-redline .pl-sides { display: grid; }
+ins::before, ins::after, del::before, del::after { position: absolute; width: 1px; height: 1px;
+  overflow: hidden; clip: rect(1px, 1px, 1px, 1px); clip-path: inset(100%); white-space: nowrap; }
+del::before { content: " [deleted: "; } del::after { content: "] "; }
+ins::before { content: " [inserted: "; } ins::after { content: "] "; }
 @media print {
   body { font-size: 11pt; }
   .pl-page { max-width: none; margin: 0; padding: 0; }

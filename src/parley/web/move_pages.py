@@ -53,7 +53,7 @@ from parley.web.views import base_values, current_version, provision_rows, versi
 async def amend_page(request: Request, nid: str, base: str | None = None) -> Response:
     """Edit a version in place and preview the redline against it."""
     room = room_of(request, nid)
-    return _amend_view(request, room, amend_base(room, base), [], None)
+    return _amend_view(request, room, amend_base(room, base), [], None, None)
 
 
 @router.post("/n/{nid}/amend", response_class=HTMLResponse)
@@ -65,7 +65,7 @@ async def amend_edit(request: Request, nid: str) -> Response:
     base = amend_base(room, form.required("base", "the base version"))
     ops = parse_ops(form.get("ops", "[]"))
     working = working_text(room, base, ops)
-    action, error = form.get("action", "add"), None
+    action, error, kept = form.get("action", "add"), None, None
     if action == "undo":
         ops = ops[:-1]
     elif action == "reset":
@@ -75,9 +75,10 @@ async def amend_edit(request: Request, nid: str) -> Response:
         try:
             apply_op(working, op, room.me.code)
             ops.append(op)
+            kept = {"id": op.get("id"), "form": form.get("form")}
         except ParleyError as exc:
             error = {"form": form.get("form"), "message": str(exc), "op": op}
-    return _amend_view(request, room, base, ops, error, status=422 if error else 200)
+    return _amend_view(request, room, base, ops, error, kept, status=422 if error else 200)
 
 
 def _amend_view(
@@ -86,10 +87,13 @@ def _amend_view(
     base: str,
     ops: list[Op],
     error: dict[str, Any] | None,
+    kept: dict[str, Any] | None,
     status: int = 200,
 ) -> Response:
+    """The Amend page; ``kept`` is the edit just made (the page says so where it was made)."""
     working = working_text(room, base, ops)
     cites = text_model.citations(working)
+    described = [describe_op(op, cites) for op in ops]
     rows = provision_rows(working)
     preview = None
     if ops:
@@ -107,7 +111,8 @@ def _amend_view(
         base=base,
         ops=ops,
         ops_json=json.dumps(ops, ensure_ascii=False),
-        described=[describe_op(op, cites) for op in ops],
+        described=described,
+        kept={**kept, "said": described[-1]} if kept and described else None,
         rows=rows,
         ids=[(r["id"], r["cite"]) for r in rows],
         kinds=[k.value for k in Kind],

@@ -43,6 +43,9 @@ from parley.web.views import (
     version_rows,
 )
 
+PASTED_KEPT = 256 * 1024
+"""A pasted bundle that did not verify is given back in the field, up to this many characters."""
+
 
 @router.get("/", response_class=HTMLResponse)
 @guarded
@@ -277,7 +280,9 @@ async def bundle_download(request: Request, nid: str) -> Response:
 @guarded
 async def verify_page(request: Request) -> Response:
     """Check any agreement bundle: the same report as ``parley verify``."""
-    return render(request, "verify.html", report=None, error=None, rows=[], trust=bundle.TRUST)
+    return render(
+        request, "verify.html", report=None, error=None, rows=[], trust=bundle.TRUST, pasted=""
+    )
 
 
 @router.post("/verify", response_class=HTMLResponse)
@@ -295,11 +300,18 @@ async def verify_post(request: Request) -> Response:
             error="choose a bundle file or paste its contents",
             rows=[],
             trust=bundle.TRUST,
+            pasted="",
         )
     report = await run_in_threadpool(bundle.check_bundle, data)  # not on the event loop
     final = report.final_text if report.verdict is not bundle.Verdict.INVALID else None
     rows = [] if final is None else provision_rows(final)
-    return render(request, "verify.html", report=report, error=None, rows=rows, trust=bundle.TRUST)
+    # what was pasted stays in the field when it did not verify (to correct it), if not huge
+    kept = form.get("bundle") if report.verdict is bundle.Verdict.INVALID else ""
+    pasted = kept if len(kept) <= PASTED_KEPT else ""
+    return render(
+        request, "verify.html", report=report, error=None, rows=rows, trust=bundle.TRUST,
+        pasted=pasted,
+    )  # fmt: skip
 
 
 @router.get("/n", include_in_schema=False)

@@ -13,6 +13,14 @@ function say(el, text, ok = false) {
   if (ok) el.classList.add("form-ok");
 }
 
+// Move focus to a message or a region, making it focusable first (a paragraph, a fieldset): a
+// keyboard or screen-reader user lands where the page changed instead of at the page's top.
+function focusOn(el) {
+  if (!el) return;
+  if (!el.matches("a[href], button, input, select, textarea, [tabindex]")) el.setAttribute("tabindex", "-1");
+  el.focus();
+}
+
 function element(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
@@ -65,7 +73,7 @@ async function guard(work, errorEl) {
     await work();
   } catch (e) {
     say(errorEl, e.message || String(e));
-    errorEl?.focus?.();
+    focusOn(errorEl);
   }
 }
 
@@ -156,7 +164,10 @@ function showProposal(form, proposal, note, signer = signAndSubmit) {
   for (const [k, v] of rows) facts.append(element("dt", { text: k }), element("dd", { text: v }));
   const sign = element("button", { type: "button", "data-sign": "" , text: "Sign with my key and submit" });
   const cancel = element("button", { type: "button", class: "secondary", text: "Cancel" });
-  cancel.addEventListener("click", () => { box.hidden = true; });
+  cancel.addEventListener("click", () => {
+    box.hidden = true;
+    $("button[type=submit]", form)?.focus();
+  });
   sign.addEventListener("click", () => signer(form, proposal, sign));
   if (note) box.append(element("p", { class: "notice", role: "status", text: note }));
   box.append(element("h3", { text: proposal.summary }), facts,
@@ -210,11 +221,14 @@ async function signAndSubmit(form, proposal, button) {
     }
     const box = $(".proposal", form);
     box.textContent = "";
-    box.append(element("p", { class: "form-ok", role: "status", text: `Signed and recorded as event ${data.seq}. The negotiation is ${String(data.phase).replace("_", " ")}.` }));
+    const done = element("p", { class: "form-ok", role: "status", text: `Signed and recorded as event ${data.seq}. The negotiation is ${String(data.phase).replace("_", " ")}.` });
+    box.append(done);
+    focusOn(done);
     setTimeout(() => location.assign(form.dataset.next || location.pathname + location.search), 900);
   } catch (e) {
     say(error, e.message || String(e));
     button.disabled = false;
+    focusOn(error);
   }
 }
 
@@ -222,10 +236,17 @@ function wireMoveForms() {
   for (const form of $$("form[data-move]")) {
     form.addEventListener("submit", (ev) => {
       ev.preventDefault();
+      // busy, not disabled: a disabled button drops the keyboard focus to the page's top
       const submit = $("button[type=submit]", form);
-      submit.disabled = true;
-      prepare(form).catch((e) => say($(".form-error", form), e.message || String(e)))
-        .finally(() => { submit.disabled = false; });
+      if (submit.getAttribute("aria-disabled") === "true") return;
+      submit.setAttribute("aria-disabled", "true");
+      prepare(form)
+        .catch((e) => {
+          const error = $(".form-error", form);
+          say(error, e.message || String(e));
+          focusOn(error);
+        })
+        .finally(() => submit.removeAttribute("aria-disabled"));
     });
   }
 }
@@ -243,7 +264,7 @@ function showFieldError(form, field, message) {
   say(where, message);
   const inputs = $$(`[name="${field}"]`, form);
   for (const el of inputs) el.setAttribute("aria-invalid", "true");
-  (inputs[0] || where.closest("fieldset"))?.focus?.();
+  focusOn(inputs[0] || where.closest("fieldset"));
   return true;
 }
 
@@ -285,6 +306,7 @@ async function signCharter(form, proposal, button) {
   } catch (e) {
     say(error, e.message || String(e));
     button.disabled = false;
+    focusOn(error);
   }
 }
 
@@ -430,11 +452,14 @@ function wireLive() {
     if (last !== null && seq !== last) {
       const response = await fetch(live.dataset.live, { credentials: "same-origin" });
       if (response.ok) {
-        live.setAttribute("aria-busy", "true");
+        // the link or button that had the focus keeps it (found again by where it leads)
+        const had = live.contains(document.activeElement) ? document.activeElement : null;
+        const key = had && (had.getAttribute("href") || had.id);
         live.innerHTML = await response.text(); // our own server-rendered, escaped fragment
-        live.setAttribute("aria-busy", "false");
-        const note = $("#live-note", live);
-        if (note) note.textContent = `Updated ${new Date().toLocaleTimeString()}: event ${seq - 1} was recorded.`;
+        const again = key && $$("a[href], [id]", live).find((el) => (el.getAttribute("href") || el.id) === key);
+        again?.focus({ preventScroll: true });
+        // one line spoken (role=status), not the whole block read again
+        say($("#live-note"), `Updated ${new Date().toLocaleTimeString()}: event ${seq - 1} was recorded.`);
       }
     }
     last = seq;
@@ -461,8 +486,12 @@ function wireRedline() {
   prev.hidden = next.hidden = false;
   prev.addEventListener("click", () => go(-1));
   next.addEventListener("click", () => go(1));
+  // j and k only while the reader is on the redline (or nowhere in particular), never with a
+  // modifier: a single-key shortcut must not fire while typing or using the browser's own keys
   document.addEventListener("keydown", (ev) => {
-    if (ev.target.closest("input, textarea, select")) return;
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    const on = ev.target === document.body || ev.target.closest(".pl-redline, [data-change]");
+    if (!on) return;
     if (ev.key === "j") go(1);
     if (ev.key === "k") go(-1);
   });
