@@ -44,6 +44,7 @@ from parley.core.note import parse_note
 from parley.core.prefix import complete_hash, negotiation_id
 from parley.services import Clock, Receipt, retried, utc_now
 from parley.store import NegotiationRow, StoredCheckpoint
+from parley.tls import trusted
 
 if TYPE_CHECKING:
     from parley.cli.home import Home
@@ -134,7 +135,9 @@ class RemoteServices:
         self.home = home
         self.clock = clock
         self.identity = identity
-        self._http = httpx.Client(base_url=self.url, timeout=60.0, transport=transport)
+        self._http = httpx.Client(
+            base_url=self.url, timeout=60.0, transport=transport, verify=trusted()
+        )
         weakref.finalize(self, self._http.close)
         self._keys: dict[str, SigningKey] = {}
         self._tokens: dict[str, tuple[str, int]] = {}

@@ -32,6 +32,7 @@ from parley.core.cosignature import CosignatureVerifier
 from parley.core.note import Note, Signature
 from parley.core.tlogpolicy import PolicyWitness, parse_policy
 from parley.errors import InvalidInputError
+from parley.tls import trusted
 
 FILE_NAME = "remote-witnesses.policy"
 """The file, in the log folder of PARLEY_HOME, that lists the remote witnesses."""
@@ -180,7 +181,9 @@ class RemoteWitnesses:
         spec asks clients to), made on first use."""
         with self._making:
             if self._http is None:
-                self._http = httpx.Client(timeout=TIMEOUT_SECONDS, transport=self.transport)
+                self._http = httpx.Client(
+                    timeout=TIMEOUT_SECONDS, transport=self.transport, verify=trusted()
+                )
             return self._http
 
     def _missing(self, note: Note) -> list[PolicyWitness]:

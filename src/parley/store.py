@@ -116,6 +116,14 @@ class Transaction(Protocol):
         """Record a signed checkpoint (sizes only grow; a smaller one is refused)."""
         ...
 
+    def log_key(self) -> str | None:
+        """The vkey of the key that signs this log's checkpoints (None until one is claimed)."""
+        ...
+
+    def claim_log_key(self, vkey: str) -> str:
+        """Record ``vkey`` as the log's key unless one is recorded; the key recorded now."""
+        ...
+
     def checkpoint(self) -> StoredCheckpoint | None:
         """The latest checkpoint."""
         ...
@@ -156,6 +164,7 @@ class _Data:
     entries: list[str] = field(default_factory=list)
     checkpoints: list[StoredCheckpoint] = field(default_factory=list)
     witnesses: dict[tuple[str, str], Cosigned] = field(default_factory=dict)
+    log_vkey: str | None = None
 
 
 class MemoryStore:
@@ -181,7 +190,7 @@ class _MemoryTransaction:
         self.data = _Data(
             dict(data.rows), {k: list(v) for k, v in data.events.items()}, dict(data.by_hash),
             dict(data.versions), merkle.MemoryHashes(data.log.stored), list(data.entries),
-            list(data.checkpoints), dict(data.witnesses),
+            list(data.checkpoints), dict(data.witnesses), data.log_vkey,
         )  # fmt: skip
 
     def negotiations(self) -> list[NegotiationRow]:
@@ -240,6 +249,14 @@ class _MemoryTransaction:
         if latest is not None and checkpoint.size < latest.size:
             raise ConflictError(f"a checkpoint at size {latest.size} is already stored")
         self.data.checkpoints.append(checkpoint)
+
+    def log_key(self) -> str | None:
+        return self.data.log_vkey
+
+    def claim_log_key(self, vkey: str) -> str:
+        if self.data.log_vkey is None:
+            self.data.log_vkey = vkey
+        return self.data.log_vkey
 
     def checkpoint(self) -> StoredCheckpoint | None:
         return self.data.checkpoints[-1] if self.data.checkpoints else None

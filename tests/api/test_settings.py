@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from parley.api.settings import Settings, create_once, load_log_setup, normalize_origin
+from parley.api.settings import Settings, create_once, normalize_origin
 from parley.cli.main import main
 from parley.core import keys
 from parley.errors import InvalidInputError
@@ -66,17 +66,6 @@ def test_a_file_is_created_once(tmp_path: Path) -> None:
     assert create_once(path, b"first") == b"first"
     assert create_once(path, b"second") == b"first"
     assert [p.name for p in path.parent.iterdir()] == ["file"]
-
-
-def test_the_log_key_is_made_once_and_witnesses_are_found(tmp_path: Path) -> None:
-    first = load_log_setup(tmp_path)
-    assert load_log_setup(tmp_path).key == first.key and first.witnesses == []
-    witness = keys.SigningKey.from_seed("qa-log-witness", b"q" * 32, keys.COSIGNATURE_V1)
-    (tmp_path / "log" / "witnesses").mkdir()
-    (tmp_path / "log" / "witnesses" / "qa-log-witness.key").write_bytes(
-        keys.key_file_bytes(witness)
-    )
-    assert load_log_setup(tmp_path).witnesses == [("qa-log-witness", witness)]
 
 
 def test_witness_keys_and_trusted_logs(tmp_path: Path) -> None:

@@ -154,10 +154,42 @@ def _connections(server: Server) -> dict[int, int]:
     return counts
 
 
-def test_workers_that_cannot_start_stop_the_server_with_the_reason(tmp_path: Path) -> None:
-    command = [sys.executable, "-c", SERVE, "serve", "--port", str(free_port()), "--workers", "2"]
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_database_that_cannot_be_reached_stops_the_server_before_it_says_it_serves(
+    tmp_path: Path, workers: str
+) -> None:
+    """Checked once before any worker starts: the same exit code and reason for any number of
+    workers, and no line claiming the server is serving."""
+    command = [
+        sys.executable,
+        "-c",
+        SERVE,
+        "serve",
+        "--port",
+        str(free_port()),
+        "--workers",
+        workers,
+    ]
     environ = {**os.environ, "PARLEY_HOME": str(tmp_path / "home"),
                "PARLEY_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:9/none"}  # fmt: skip
+    done = subprocess.run(command, env=environ, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 7  # the storage error's exit code
+    assert "Connection refused" in done.stderr and "serves" not in done.stdout
+
+
+def test_workers_that_cannot_start_stop_the_server_with_the_reason(tmp_path: Path) -> None:
+    """The database is there for the check before the workers start, then gone for every
+    worker (a worker's settings name one that refuses): the supervisor stops, saying so once
+    and why, instead of starting workers forever."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    (gone / "sitecustomize.py").write_text(
+        "import os, sys\n"
+        "if any('multiprocessing-fork' in a for a in sys.argv):\n"
+        "    os.environ['PARLEY_DATABASE_URL'] = 'postgresql+psycopg://nobody@127.0.0.1:9/none'\n"
+    )
+    command = [sys.executable, "-c", SERVE, "serve", "--port", str(free_port()), "--workers", "2"]
+    environ = {**os.environ, "PARLEY_HOME": str(tmp_path / "home"), "PYTHONPATH": str(gone)}
     done = subprocess.run(command, env=environ, capture_output=True, text=True, timeout=120)
     assert done.returncode == STARTUP_FAILURE
     assert "Connection refused" in done.stderr  # the reason

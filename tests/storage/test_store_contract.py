@@ -289,6 +289,15 @@ def test_checkpoints_never_shrink(store: Store) -> None:
         assert tx.checkpoint() == StoredCheckpoint(5, "note at 5, cosigned\n")
 
 
+def test_the_log_key_is_claimed_once(store: Store) -> None:
+    with store.transaction() as tx:
+        assert tx.log_key() is None
+        assert tx.claim_log_key("first+00000000+AA") == "first+00000000+AA"
+    with store.transaction() as tx:
+        assert tx.claim_log_key("second+00000000+AA") == "first+00000000+AA"
+        assert tx.log_key() == "first+00000000+AA"
+
+
 def test_witness_state_moves_only_by_compare_and_set(store: Store) -> None:
     first = Cosigned(3, b"\x01" * 32, b"note 3\n")
     second = Cosigned(8, b"\x02" * 32, b"note 8\n\xe2\x80\x94 sig\n")

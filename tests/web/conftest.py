@@ -20,9 +20,9 @@ import httpx
 import pytest
 
 from parley import scenario
-from parley.api.settings import load_log_setup
 from parley.cli.home import Home
 from parley.core import keys
+from parley.log_setup import load_log_setup
 from parley.services import Services
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,7 +65,8 @@ def _convene(home: Path) -> str:
         cli_home.add_witness(name)
     from parley.storage import open_store
 
-    services = Services(open_store(None, home=home), load_log_setup(home))
+    store = open_store(None, home=home)
+    services = Services(store, load_log_setup(home, store))
     delegation_keys = {c: keys.read_key_file(cli_home.key_file(c).read_bytes()) for c in CODES}
     charter = scenario.charter(delegation_keys, services.log_setup, os.urandom(8).hex())
     receipt = services.open_negotiation(charter, delegation_keys["QA"], "QA")

@@ -25,7 +25,7 @@ from parley.api.context import Context
 from parley.api.intake import Intake
 from parley.api.limits import BodyLimits, RateLimiter
 from parley.api.publishing import publish_every
-from parley.api.settings import Settings, load_log_setup
+from parley.api.settings import Settings
 from parley.core.keys import PublicKey
 from parley.core.witness import Witness
 from parley.services import Services
@@ -134,10 +134,11 @@ one; Python's defaults are (700, 10, 10)."""
 
 def open_services(settings: Settings) -> Services:
     """The services over the configured store (migrated on first use) and the home's log."""
+    from parley.log_setup import load_log_setup
     from parley.storage import open_store
 
     store = open_store(settings.database_url, home=settings.home)
-    return Services(store, load_log_setup(settings.home))
+    return Services(store, load_log_setup(settings.home, store))
 
 
 def _witness(settings: Settings) -> Witness | None:

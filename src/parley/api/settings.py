@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,8 +44,6 @@ from parley.core import keys
 from parley.core.keys import PublicKey, SigningKey
 from parley.core.tlogpolicy import parse_policy
 from parley.errors import InvalidInputError
-from parley.remote_witnesses import RemoteWitnesses, read_remote_witnesses
-from parley.services import LogSetup
 
 DEFAULT_ORIGIN = "http://127.0.0.1:8000"
 SECRET_FILE = "session.secret"
@@ -218,18 +215,6 @@ def read_key(path: Path) -> SigningKey:
         return keys.read_key_file(data, passphrase=phrase)
     except InvalidInputError as exc:
         raise exc.with_source(str(path)) from exc
-
-
-def load_log_setup(home: Path) -> LogSetup:
-    """The deployment's log key (created on first start) and its local and remote log witnesses."""
-    log_dir = home / "log"
-    path = log_dir / "log.key"
-    if not path.exists():
-        origin = f"{socket.gethostname().lower() or 'localhost'}/parley-log".replace(" ", "-")
-        fresh = SigningKey.from_seed(origin, secrets.token_bytes(32))
-        create_once(path, keys.key_file_bytes(fresh))
-    witnesses = [(p.stem, read_key(p)) for p in sorted((log_dir / "witnesses").glob("*.key"))]
-    return LogSetup(read_key(path), witnesses, RemoteWitnesses(read_remote_witnesses(log_dir)))
 
 
 def _witness_keys(given: str | None, folder: Path) -> tuple[SigningKey, ...]:

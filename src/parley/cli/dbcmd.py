@@ -12,11 +12,10 @@ from __future__ import annotations
 import sys
 
 import click
-from sqlalchemy import Engine
 
 from parley.cli.errors import EXIT_NOT_YET, reported
 from parley.cli.home import Home
-from parley.storage import database_url, migrations, open_engine, sqlite_path
+from parley.storage import database_url, migrations, open_engine, sqlite_path, where
 from parley.storage.sql import connect
 
 
@@ -24,12 +23,6 @@ def _home() -> Home:
     """The ``parley`` group's Home (``--home``, ``--db``), or the defaults."""
     found = click.get_current_context().find_object(Home)
     return found if found is not None else Home()
-
-
-def _where(engine: Engine) -> str:
-    """The database for people: a SQLite file's path, or the URL without its password."""
-    path = sqlite_path(engine)
-    return str(path) if path is not None else engine.url.render_as_string(hide_password=True)
 
 
 @click.group("db")
@@ -47,7 +40,7 @@ def upgrade() -> None:
             revision = migrations.upgrade(engine)
         finally:
             engine.dispose()
-    click.echo(f"{_where(engine)}: schema at revision {revision} (head)")
+    click.echo(f"{where(engine)}: schema at revision {revision} (head)")
 
 
 @db_group.command("status")
@@ -62,7 +55,7 @@ def status() -> None:
             target = migrations.head()
         finally:
             engine.dispose()
-    click.echo(f"database: {_where(engine)}")
+    click.echo(f"database: {where(engine)}")
     click.echo(f"revision: {found or 'none (empty)'}")
     click.echo(f"head:     {target}")
     if found != target:

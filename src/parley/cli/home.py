@@ -10,7 +10,6 @@ $PARLEY_HOME/                 default ~/.local/share/parley
 from __future__ import annotations
 
 import os
-import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -107,25 +106,6 @@ class Home:
             raise InvalidInputError(f"the key file is for {key.name!r}, not {code!r}")
         return key
 
-    def log_setup(self) -> svc.LogSetup:
-        """The deployment's log key (created on first use), local and remote log witnesses."""
-        from parley import services as svc
-        from parley.core import keys
-        from parley.remote_witnesses import RemoteWitnesses, read_remote_witnesses
-
-        log_dir = self.path / "log"
-        log_key_file = log_dir / "log.key"
-        if log_key_file.exists():
-            log_key = load_key(log_key_file)
-        else:
-            origin = f"{socket.gethostname().lower() or 'localhost'}/parley-log"
-            log_key = new_key(log_key_file, origin.replace(" ", "-"), keys.ED25519)
-        witnesses = [
-            (path.stem, load_key(path)) for path in sorted((log_dir / "witnesses").glob("*.key"))
-        ]
-        remote = RemoteWitnesses(read_remote_witnesses(log_dir))
-        return svc.LogSetup(log_key, witnesses, remote)
-
     def add_witness(self, name: str) -> keys.SigningKey:
         """Create a local log witness with its own cosignature key."""
         from parley.core import keys
@@ -141,9 +121,15 @@ class Home:
             self._services = RemoteServices(self.server_url, home=self)  # type: ignore[assignment]
         if self._services is None:
             from parley import services as svc
+            from parley.log_setup import load_log_setup
             from parley.storage import open_store
 
             self.path.mkdir(parents=True, exist_ok=True)
             store = open_store(self.database_url, home=self.path)
-            self._services = svc.Services(store, self.log_setup())
+            try:
+                setup = load_log_setup(self.path, store)
+            except BaseException:
+                store.close()
+                raise
+            self._services = svc.Services(store, setup)
         return self._services

@@ -260,7 +260,7 @@ def log_witness_add_remote(home: Home, name: str, vkey: str, url: str) -> None:
     from parley.remote_witnesses import FILE_NAME, add_remote_witness
 
     with reported():
-        local = [name for name, _ in home.log_setup().witnesses]
+        local = [p.stem for p in (home.path / "log" / "witnesses").glob("*.key")]
         added = add_remote_witness(home.path / "log", f"witness {name} {vkey} {url}", local)
         click.echo(f"{added.name} added to {home.path / 'log' / FILE_NAME}")
 

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from parley.cli.errors import reported
 from parley.cli.home import Home
+
+if TYPE_CHECKING:
+    from parley.api.settings import Settings
 
 
 @click.command("serve")
@@ -43,7 +47,7 @@ def run_server(home: Home, host: str, port: int, workers: int, origin: str | Non
     import uvicorn
     from uvicorn.config import STARTUP_FAILURE
 
-    from parley.api.settings import Settings, load_log_setup
+    from parley.api.settings import Settings
 
     with reported():
         os.environ["PARLEY_HOME"] = str(home.path)
@@ -52,9 +56,10 @@ def run_server(home: Home, host: str, port: int, workers: int, origin: str | Non
         shown = "localhost" if host in ("0.0.0.0", "::") else host
         os.environ["PARLEY_SERVER_ORIGIN"] = origin or f"http://{shown}:{port}"
         settings = Settings.from_env()
-        load_log_setup(settings.home)
+        data = _ready(settings)
         click.echo(
-            f"Parley is serving {settings.origin}/ (data in {settings.home}); Ctrl-C stops it"
+            f"Parley serves {settings.origin}/, listening on http://{host}:{port} "
+            f"({workers} worker{'s' if workers != 1 else ''}); data: {data}; Ctrl-C stops it"
         )
     config = uvicorn.Config(
         "parley.api.app:served_app",
@@ -74,6 +79,21 @@ def run_server(home: Home, host: str, port: int, workers: int, origin: str | Non
     from parley.api.workers import Supervisor
 
     sys.exit(Supervisor(config, workers).run())
+
+
+def _ready(settings: Settings) -> str:
+    """Check, before any worker starts, what every worker needs: the schema at its revision and
+    the home's log key the one the database records (made and recorded on a first start).
+    Where the data is, for people."""
+    from parley.log_setup import load_log_setup
+    from parley.storage import open_store, where
+
+    store = open_store(settings.database_url, home=settings.home)
+    try:
+        load_log_setup(settings.home, store)
+        return where(store.engine)
+    finally:
+        store.close()
 
 
 COMMANDS: list[click.Command] = [serve]

@@ -19,7 +19,6 @@ from sqlalchemy import URL, Engine
 
 from parley.storage import migrations
 from parley.storage.sql import SqlStore, connect
-from parley.store import Store
 
 HOME_ENV = "PARLEY_HOME"
 DATABASE_URL_ENV = "PARLEY_DATABASE_URL"
@@ -59,9 +58,15 @@ def open_engine(url: str | None = None, *, home: Path | None = None) -> Engine:
     return engine
 
 
+def where(engine: Engine) -> str:
+    """The database for people: a SQLite file's path, or the URL without its password."""
+    path = sqlite_path(engine)
+    return str(path) if path is not None else engine.url.render_as_string(hide_password=True)
+
+
 def open_store(
     url: str | None = None, *, home: Path | None = None, upgrade: bool | None = None
-) -> Store:
+) -> SqlStore:
     """Open the configured store, migrating its schema first (see the module docstring).
 
     ``upgrade`` overrides ``PARLEY_AUTO_UPGRADE``: False only checks the schema revision.

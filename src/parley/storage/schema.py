@@ -9,7 +9,8 @@ the migrated database with this metadata.
   entries: leaf index → event hash)
 * ``versions``     – canonical text JSON of every version, by version hash
 * ``log_hashes``   – the log's stored Merkle hashes (``merkle`` stored-hash numbering)
-* ``log_head``     – one row, the log size: the row every append locks
+* ``log_head``     – one row, the log size (the row every append locks) and the vkey of the
+  key that signs the log's checkpoints, recorded by the first process to keep it
 * ``checkpoints``  – signed checkpoint notes, oldest first
 * ``witness_state``– what each local log witness last cosigned, per origin
 """
@@ -100,6 +101,7 @@ log_head = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("size", BigInteger, nullable=False),
+    Column("vkey", Text, nullable=True),
     CheckConstraint(f"id = {LOG_HEAD_ID}", name="single_row"),
 )
 

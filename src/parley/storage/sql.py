@@ -649,6 +649,21 @@ class SqlTransaction:
         found = self._run(query.limit(1)).first()
         return None if found is None else StoredCheckpoint(int(found.size), str(found.note))
 
+    def log_key(self) -> str | None:
+        found = self._run(select(log_head.c.vkey).where(log_head.c.id == LOG_HEAD_ID)).first()
+        if found is None:
+            raise StorageError("the log head row is missing: run `parley db upgrade`")
+        return None if found.vkey is None else str(found.vkey)
+
+    def claim_log_key(self, vkey: str) -> str:
+        # a process claiming at the same moment waits for the row and then finds it claimed
+        unclaimed = (log_head.c.id == LOG_HEAD_ID) & log_head.c.vkey.is_(None)
+        self._run(update(log_head).where(unclaimed).values(vkey=vkey))
+        recorded = self.log_key()
+        if recorded is None:
+            raise StorageError("the log head row is missing: run `parley db upgrade`")
+        return recorded
+
     # --- local log witnesses ---
 
     def witness_latest(self, witness: str, origin: str) -> Cosigned | None:

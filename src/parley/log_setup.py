@@ -1,0 +1,84 @@
+"""The deployment's log key and log witnesses, as a process finds them, bound to its database.
+
+Every process keeping one database's log must sign its checkpoints with one key, or the bundles
+of that log do not verify ("not signed by the log key the charter names"). So the database
+records the vkey of the first key that keeps it (``Transaction.claim_log_key``), and a process
+whose home holds another key refuses to start, as does one whose home holds none (it would
+otherwise make a key of its own: a command run with the wrong ``PARLEY_HOME`` did). A database
+that has checkpoints but no recorded key (made before keys were recorded) is claimed only by the
+key its latest checkpoint is signed with.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from pathlib import Path
+
+from parley.api.settings import create_once, read_key
+from parley.core import keys
+from parley.core.keys import PublicKey, SigningKey
+from parley.core.note import open_note
+from parley.errors import SignatureError, StorageError
+from parley.remote_witnesses import RemoteWitnesses, read_remote_witnesses
+from parley.services import LogSetup
+from parley.store import Store
+
+ORIGIN_ENV = "PARLEY_LOG_ORIGIN"
+"""The log's name (its checkpoints' origin line), taken when its key is made."""
+
+
+def load_log_setup(home: Path, store: Store) -> LogSetup:
+    """The log key of ``home`` (made on the first start of a database's first process), checked
+    against the one ``store`` records, and the home's local and remote log witnesses."""
+    log_dir = home / "log"
+    path = log_dir / "log.key"
+    with store.transaction() as tx:
+        recorded, latest = tx.log_key(), tx.checkpoint()
+    if not path.exists():
+        if recorded is not None:
+            raise StorageError(
+                f"this database's log is signed with {_named(recorded)}, and {path} does not "
+                "exist: copy log/log.key from a server of this database into "
+                f"{log_dir}/, or set PARLEY_HOME to that server's home"
+            )
+        fresh = SigningKey.from_seed(log_origin(), secrets.token_bytes(32))
+        create_once(path, keys.key_file_bytes(fresh))
+    key = read_key(path)
+    mine = key.public().vkey()
+    if recorded is None:
+        if latest is not None:
+            _check_signs(key.public(), latest.note, path)
+        with store.transaction() as tx:
+            recorded = tx.claim_log_key(mine)
+    if recorded != mine:
+        raise StorageError(
+            f"this database's log is signed with {_named(recorded)}, but {path} is "
+            f"{_named(mine)}: every process on one database needs the same log key (copy "
+            "log/log.key from the server that first kept it)"
+        )
+    witnesses = [(p.stem, read_key(p)) for p in sorted((log_dir / "witnesses").glob("*.key"))]
+    return LogSetup(key, witnesses, RemoteWitnesses(read_remote_witnesses(log_dir)))
+
+
+def log_origin() -> str:
+    """The name a new log key takes: ``PARLEY_LOG_ORIGIN``, or this machine's name."""
+    given = os.environ.get(ORIGIN_ENV, "").strip()
+    return given or f"{socket.gethostname().lower() or 'localhost'}/parley-log".replace(" ", "-")
+
+
+def _check_signs(key: PublicKey, note: str, path: Path) -> None:
+    try:
+        open_note(note, [key])
+    except SignatureError:
+        raise StorageError(
+            f"this database's latest checkpoint is not signed by {path} ({key.name}+"
+            f"{key.id_hex}): every process on one database needs the same log key (copy "
+            "log/log.key from the server that signed it)"
+        ) from None
+
+
+def _named(vkey: str) -> str:
+    """A vkey as people compare them: its name and key id (a name holds no "+")."""
+    return "+".join(vkey.split("+")[:2])
