@@ -89,6 +89,10 @@ def add_remote_witness(log_dir: Path, line: str, local: Collection[str]) -> Poli
     """Append a witness line to the file in ``log_dir``, once the whole file reads well with it
     and its name is not one of the ``local`` witnesses'; the witness added."""
     path = log_dir / FILE_NAME
+    try:  # the witness given first, so that its fault is not blamed on a line of the file
+        parse_remote_witnesses(line)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"the witness to add: {exc.reason}") from exc
     before = _file_text(path)
     after = before + ("" if before.endswith("\n") or not before else "\n") + line + "\n"
     witness = _parsed(path, after)[-1]

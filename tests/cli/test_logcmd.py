@@ -271,15 +271,16 @@ def test_remote_log_witnesses_are_added_checked_listed_and_required(tmp_path: Pa
     assert f"witness un {vkey} https://witness.un.example\n" in policy
     assert "group witnesses all qa un\nquorum witnesses\n" in policy
     other = keys.SigningKey.from_seed("x/w", b"\x02" * 32, keys.COSIGNATURE_V1).public().vkey()
+    # a fault of the witness typed is said as the witness's, not a line of the file's
     refused = {
-        "no URL": ("un2", vkey, "witness.example"),
-        "a name taken": ("un", other, "https://x.example"),
-        "a local name": ("qa", LOG.public().vkey(), "https://x.example"),
-        "a log key": ("un3", LOG.public().vkey(), "https://x.example"),
+        "no URL": (("un2", vkey, "witness.example"), "error: the witness to add: "),
+        "a name taken": (("un", other, "https://x.example"), "remote-witnesses.policy"),
+        "a local name": (("qa", other, "https://x.example"), "is a local log witness"),
+        "a log key": (("un3", LOG.public().vkey(), "https://x.example"), "the witness to add"),
     }
     file = tmp_path / "home" / "log" / "remote-witnesses.policy"
     before = file.read_text()
-    for why, args in refused.items():
+    for why, (args, said) in refused.items():
         error = one_line_error(run(*home, "log", "witness", "add-remote", *args))
-        assert "remote-witnesses.policy" in error or "local log witness" in error, why
+        assert said in error, (why, error)
     assert file.read_text() == before
