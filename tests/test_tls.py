@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from parley.errors import InvalidInputError
 from parley.tls import trusted
 
 
@@ -99,3 +100,11 @@ def test_an_authority_the_operator_names_is_trusted_and_no_other(
     monkeypatch.setenv("SSL_CERT_FILE", str(other))
     with httpx.Client(verify=trusted()) as client, pytest.raises(httpx.ConnectError):
         client.get(url)
+
+
+def test_a_certificate_file_that_is_not_there_is_named_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "missing.pem"))
+    with pytest.raises(InvalidInputError, match=r"SSL_CERT_FILE names .*missing\.pem"):
+        trusted()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 from parley.api.settings import create_once, read_key
@@ -25,13 +26,17 @@ from parley.remote_witnesses import RemoteWitnesses, read_remote_witnesses
 from parley.services import LogSetup
 from parley.store import Store
 
+KeyReader = Callable[[Path], SigningKey]
+
 ORIGIN_ENV = "PARLEY_LOG_ORIGIN"
 """The log's name (its checkpoints' origin line), taken when its key is made."""
 
 
-def load_log_setup(home: Path, store: Store) -> LogSetup:
+def load_log_setup(home: Path, store: Store, read: KeyReader = read_key) -> LogSetup:
     """The log key of ``home`` (made on the first start of a database's first process), checked
-    against the one ``store`` records, and the home's local and remote log witnesses."""
+    against the one ``store`` records, and the home's local and remote log witnesses; ``read``
+    opens a key file (a server takes an encrypted one's passphrase from the environment, the
+    command line may ask for it)."""
     log_dir = home / "log"
     path = log_dir / "log.key"
     with store.transaction() as tx:
@@ -45,7 +50,7 @@ def load_log_setup(home: Path, store: Store) -> LogSetup:
             )
         fresh = SigningKey.from_seed(log_origin(), secrets.token_bytes(32))
         create_once(path, keys.key_file_bytes(fresh))
-    key = read_key(path)
+    key = read(path)
     mine = key.public().vkey()
     if recorded is None:
         if latest is not None:
@@ -58,7 +63,7 @@ def load_log_setup(home: Path, store: Store) -> LogSetup:
             f"{_named(mine)}: every process on one database needs the same log key (copy "
             "log/log.key from the server that first kept it)"
         )
-    witnesses = [(p.stem, read_key(p)) for p in sorted((log_dir / "witnesses").glob("*.key"))]
+    witnesses = [(p.stem, read(p)) for p in sorted((log_dir / "witnesses").glob("*.key"))]
     return LogSetup(key, witnesses, RemoteWitnesses(read_remote_witnesses(log_dir)))
 
 

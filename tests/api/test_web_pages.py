@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 from urllib.parse import urlencode
+
+import pytest
 
 from parley.api.login import COOKIE
 from parley.core import moves, textformat
 from parley.core import text as text_model
 from parley.core.event import EventType as T
 from parley.core.event import body_hash
+from parley.core.keys import SigningKey
 from tests.api.conftest import Api
-from tests.negotiation import clean_text
+from tests.negotiation import clean_text, make_charter
 
 
 def _sent(api: Api) -> tuple[str, str]:
@@ -77,6 +83,17 @@ def test_a_mediator_settles_a_clash_with_a_compromise_of_their_own(api: Api) -> 
     assert {"provision": "art-1", "decision": "reworded", "conflict": "wording"} in body[
         "decisions"
     ]
+
+
+def test_my_own_wording_left_as_the_merge_wrote_it_settles_nothing(api: Api) -> None:
+    query, nid, _ = _clashing_returns(api)
+    page = api.client.get(f"/n/{nid}/integrate?{query}")
+    merged = "The Parties shall refrain from cross-border attacks within [[PK: 30 | AF: 90]] days."
+    assert merged in page.text
+    fields = {"decide-art-1": "own", "wording-art-1": merged}
+    same = api.client.get(f"/n/{nid}/integrate?{query}&{urlencode(fields)}")
+    assert same.status_code == 200 and "reworded" not in same.text
+    assert "Conflicts that became options" in same.text
 
 
 def test_a_compromise_that_does_not_read_is_refused_in_words(api: Api) -> None:
@@ -154,3 +171,30 @@ def test_a_confidential_version_says_so_in_the_version_menus(api: Api) -> None:
     api.client.cookies.set(COOKIE, token)
     page = api.client.get(f"/n/{nid}/text")
     assert "returned by PK" in page.text and "confidential (PK, QA, TR)" in page.text
+
+
+def test_the_home_page_reads_nothing_for_the_negotiations_that_are_not_the_callers(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every negotiation on the server is listed to find the caller's: a charter at hand says
+    whose it is, with no read of the store for each of the others."""
+    for n in range(3):
+        api.charter, api.state = None, None
+        api.convene(make_charter(nonce=f"home-page-00{n}"))
+    member = api.party("PK").headers["Authorization"].removeprefix("Bearer ")
+    api.client.cookies.set(COOKIE, member)
+    assert api.client.get("/").status_code == 200  # the charters are at hand from now on
+    stranger = SigningKey.from_seed("XX", b"stranger".ljust(32, b"\x00"))
+    api.client.cookies.set(COOKIE, api.party("XX", stranger).headers["Authorization"][7:])
+    reads: list[str] = []
+    reading = api.services.reading
+
+    @contextmanager
+    def logged() -> Iterator[Any]:
+        with reading() as tx:
+            reads.append("a read")
+            yield tx
+
+    monkeypatch.setattr(api.services, "reading", logged)
+    page = api.client.get("/")
+    assert page.status_code == 200 and reads == ["a read"]  # the listing, and nothing else

@@ -284,3 +284,18 @@ def test_remote_log_witnesses_are_added_checked_listed_and_required(tmp_path: Pa
         error = one_line_error(run(*home, "log", "witness", "add-remote", *args))
         assert said in error, (why, error)
     assert file.read_text() == before
+
+
+def test_an_encrypted_log_key_is_opened_with_a_passphrase_asked_at_the_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PARLEY_PASSPHRASE", raising=False)
+    log_key = tmp_path / "home" / "log" / "log.key"
+    log_key.parent.mkdir(parents=True)
+    log_key.write_bytes(
+        keys.key_file_bytes(LOG, passphrase="capital", salt=b"s" * 16, nonce=b"n" * 12)
+    )
+    listed = CliRunner().invoke(
+        main, ["--home", str(tmp_path / "home"), "negotiation", "list"], input="capital\n"
+    )
+    assert listed.exit_code == 0, listed.output

@@ -7,6 +7,7 @@ import pytest
 from parley.core.event import EventType
 from parley.core.integration import Return, base_of, decide, integrate, is_return_of
 from parley.core.protocol import Version
+from parley.core.text import Text
 from parley.errors import NotFoundError, PreconditionError
 from tests.negotiation import clean_text
 
@@ -63,3 +64,6 @@ def test_a_provision_the_mediator_words_differently_from_the_merge_is_recorded_a
     settled = decide(base, result.text, result.conflicts, compromise)
     assert settled == [{"provision": "art-1", "decision": "reworded", "conflict": "wording"}]
     assert decide(base, result.text, result.conflicts, result.text) == list(result.decisions)
+    dropped = Text(base.title, base.language, ())
+    removed = decide(base, result.text, result.conflicts, dropped)
+    assert removed == [{"provision": "art-1", "decision": "removed", "conflict": "wording"}]

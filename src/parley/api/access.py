@@ -216,7 +216,8 @@ class Views:
             state = cached  # nothing new: no query for events
         else:
             since = 0 if cached is None else cached.seq
-            state = _caught_up(cached, events_seen(tx, seat.negotiation, seat.code, since))
+            # the store's own events, their signatures verified when it accepted them
+            state = protocol.replay(cached, events_seen(tx, seat.negotiation, seat.code, since))
         with self._lock:
             held = self._states.get(key)
             if held is None or held.seq <= state.seq:
@@ -239,9 +240,3 @@ class Views:
     def event(self, seat: Seat, ref: str) -> str:
         """The full hash of an event of this negotiation, from its hash or a unique prefix."""
         return find_hash((e.hash for e in self.events(seat, 0)), ref, "event")
-
-
-def _caught_up(state: protocol.State | None, fresh: list[SignedEvent]) -> protocol.State:
-    """``state`` with the ``fresh`` events applied (folded from scratch when there is none):
-    events from the server's own store, whose signatures were verified when it accepted them."""
-    return protocol.replay(state, fresh)

@@ -138,7 +138,11 @@ def open_services(settings: Settings) -> Services:
     from parley.storage import open_store
 
     store = open_store(settings.database_url, home=settings.home)
-    return Services(store, load_log_setup(settings.home, store))
+    try:
+        return Services(store, load_log_setup(settings.home, store))
+    except BaseException:
+        store.close()
+        raise
 
 
 def _witness(settings: Settings) -> Witness | None:

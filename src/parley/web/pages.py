@@ -13,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
+from parley.api.access import codes_for
 from parley.core import (
     bundle,
     moves,
@@ -55,11 +56,10 @@ async def home(request: Request) -> Response:
     rows: list[dict[str, Any]] = []
     for row in ctx.services.negotiations() if key is not None else []:
         assert key is not None
-        try:
-            seat = ctx.views.seat(row.id, key)
-        except NotFoundError:
+        # the charter (kept) says whose it is: no read for each negotiation that is not mine
+        if not codes_for(ctx.views.charter(row.id), key):
             continue
-        state = ctx.views.state(seat)
+        state = ctx.views.state(seat := ctx.views.seat(row.id, key))
         rows.append(
             {
                 "id": row.id,

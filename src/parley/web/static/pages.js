@@ -516,16 +516,24 @@ function wireIntegrate() {
   const choices = $("#merge-choices");
   const move = $("form[data-move=integrate]");
   if (!choices || !move) return;
+  const stale = () => {
+    // what the prepare form would send is the last merge, shown below; not these new choices
+    move.querySelector("button[type=submit]").disabled = true;
+    say(move.querySelector(".form-error"), "You changed the choices above: merge again with them before preparing the integration.");
+  };
   choices.addEventListener("input", (event) => {
     // writing a compromise chooses it
     const decision = event.target.dataset?.decision;
     const select = decision && document.getElementById(decision);
     if (select) select.value = "own";
+    stale();
   });
-  choices.addEventListener("change", () => {
-    // what the prepare form would send is the last merge, shown below; not these new choices
-    move.querySelector("button[type=submit]").disabled = true;
-    say(move.querySelector(".form-error"), "You changed the choices above: merge again with them before preparing the integration.");
+  choices.addEventListener("change", stale);
+  choices.addEventListener("submit", () => {
+    // only the wordings chosen go into the address (not every provision's words, every time)
+    for (const area of $$("textarea[data-decision]", choices)) {
+      area.disabled = document.getElementById(area.dataset.decision)?.value !== "own";
+    }
   });
 }
 
