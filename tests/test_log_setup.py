@@ -11,7 +11,7 @@ from parley.core import keys, moves
 from parley.errors import StorageError
 from parley.log_setup import load_log_setup
 from parley.store import MemoryStore
-from tests.negotiation import key_for, make_charter
+from tests.negotiation import LOG_KEY, key_for, make_charter
 
 
 def test_the_log_key_is_made_once_recorded_and_witnesses_are_found(tmp_path: Path) -> None:
@@ -53,24 +53,55 @@ def test_a_home_without_a_log_key_refuses_a_claimed_database_and_makes_none(
     assert not (tmp_path / "elsewhere" / "log").exists()
 
 
+def _unrecorded(store: MemoryStore) -> None:
+    """As revision 0002 left a database: checkpoints and charters, no log key recorded."""
+    with store.transaction() as tx:
+        tx.data.log_vkey = None  # type: ignore[attr-defined]
+
+
 def test_a_database_from_before_keys_were_recorded_takes_only_its_checkpoints_signer(
     tmp_path: Path,
 ) -> None:
-    """Migrated from revision 0002, a database has checkpoints but no recorded key: the key
-    that signed its latest checkpoint claims it, another is refused."""
+    """No charter names a log: the key that signed its latest checkpoint claims it, another
+    is refused, and a home with none makes none."""
     store = MemoryStore()
     signer = load_log_setup(tmp_path / "a", store)
     services = svc.Services(store, signer)
     charter = make_charter(nonce="log-setup-00001")
     services.submit(moves.convene(charter, key_for("QA"), "QA", services.now()))
     assert services.publish() is not None
-    with store.transaction() as tx:  # as revision 0002 left it: checkpoints, no key recorded
-        tx.data.log_vkey = None  # type: ignore[attr-defined]
+    _unrecorded(store)
+    load_log_setup(tmp_path / "b", MemoryStore())  # a key of its own
     with pytest.raises(StorageError, match="latest checkpoint is not signed by"):
         load_log_setup(tmp_path / "b", store)
+    with pytest.raises(StorageError, match=f"signed with {signer.key.name}"):
+        load_log_setup(tmp_path / "c", store)
+    assert not (tmp_path / "c" / "log").exists()
     with store.transaction() as tx:
-        assert tx.log_key() is None  # nothing claimed by the refused key
+        assert tx.log_key() is None  # nothing claimed by the refused keys
     assert load_log_setup(tmp_path / "a", store).key == signer.key
+
+
+def test_the_charters_log_key_outranks_a_checkpoint_a_stray_key_signed(tmp_path: Path) -> None:
+    """Before keys were recorded, a command run with the wrong home signed a checkpoint with a
+    key of its own, and bundles failed. The key the charters name claims the database, and
+    the next checkpoint published is its own, over the same tree."""
+    store = MemoryStore()
+    real = tmp_path / "server" / "log" / "log.key"
+    real.parent.mkdir(parents=True)
+    real.write_bytes(keys.key_file_bytes(LOG_KEY))
+    stray = load_log_setup(tmp_path / "stray", store)
+    services = svc.Services(store, stray)
+    charter = make_charter(nonce="log-setup-00002", with_log=True)
+    services.submit(moves.convene(charter, key_for("QA"), "QA", services.now()))
+    services.publish()  # signed with the stray key
+    _unrecorded(store)
+    with pytest.raises(StorageError, match=f"signed with {LOG_KEY.name}"):
+        load_log_setup(tmp_path / "stray", store)
+    setup = load_log_setup(tmp_path / "server", store)
+    assert setup.key == LOG_KEY
+    republished = svc.Services(store, setup).publish()
+    assert republished is not None and f"— {LOG_KEY.name} " in republished.note
 
 
 def test_a_new_log_key_is_named_as_the_operator_says(

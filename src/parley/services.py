@@ -24,10 +24,16 @@ from parley.core.checkpoint import sign_checkpoint
 from parley.core.event import EventType, SignedEvent, format_time
 from parley.core.keys import SigningKey
 from parley.core.log import LocalWitness
-from parley.core.note import Note, parse_note
+from parley.core.note import Note, open_note, parse_note
 from parley.core.prefix import hex_prefix, negotiation_id, one_match
 from parley.core.witness import Cosigned
-from parley.errors import ConflictError, InvalidInputError, NotFoundError, ParleyError
+from parley.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    ParleyError,
+    SignatureError,
+)
 from parley.remote_witnesses import RemoteWitnesses
 from parley.store import NegotiationRow, Store, StoredCheckpoint, Transaction
 
@@ -360,7 +366,7 @@ class Services:
         now = int(self.clock().timestamp())
         with self.store.transaction() as tx:
             size = tx.log_size()
-            latest = tx.checkpoint()
+            latest = self._own(tx.checkpoint())
             if latest is not None:
                 seen = parse_note(latest.note)
                 setup.remote.learn(seen)  # after a restart: where each witness is, without a 409
@@ -391,13 +397,25 @@ class Services:
         """Store ``checkpoint`` unless one as large with as many signatures is there already
         (another process published meanwhile)."""
         with self.store.transaction() as tx:
-            latest = tx.checkpoint()
+            latest = self._own(tx.checkpoint())
             if latest is not None and (latest.size, _signatures(latest)) >= (
                 checkpoint.size, _signatures(checkpoint)
             ):  # fmt: skip
                 return latest
             tx.put_checkpoint(checkpoint)
             return checkpoint
+
+    def _own(self, checkpoint: StoredCheckpoint | None) -> StoredCheckpoint | None:
+        """``checkpoint`` if this log's key signed it; None for one signed with another key
+        (stored before a database recorded its log key, by a process with a stray key): it is
+        signed again, over the same tree, instead of being served."""
+        if checkpoint is None or self.log_setup is None:
+            return checkpoint
+        try:
+            open_note(checkpoint.note, [self.log_setup.key.public()])
+        except SignatureError:
+            return None
+        return checkpoint
 
     def _cosign(self, tx: Transaction, name: str, key: SigningKey, note: Note, now: int) -> Note:
         assert self.log_setup is not None
