@@ -24,7 +24,7 @@ from parley.core.keys import PublicKey, SigningKey
 from parley.core.note import open_note, parse_note
 from parley.errors import SignatureError, StorageError
 from parley.remote_witnesses import RemoteWitnesses, read_remote_witnesses
-from parley.services import LogSetup
+from parley.services import LogSetup, Snapshots
 from parley.store import Store, StoredCheckpoint, Transaction
 
 KeyReader = Callable[[Path], SigningKey]
@@ -40,7 +40,8 @@ def load_log_setup(home: Path, store: Store, read: KeyReader = read_key) -> LogS
     command line may ask for it)."""
     log_dir = home / "log"
     path = log_dir / "log.key"
-    with store.transaction() as tx:
+    reading = store.snapshot() if isinstance(store, Snapshots) else store.transaction()
+    with reading as tx:  # a read beside the writers (every command opens the store this way)
         recorded, latest = tx.log_key(), tx.checkpoint()
         expected = recorded or _charters_log_key(tx)
     if not path.exists():

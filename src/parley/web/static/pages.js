@@ -452,10 +452,11 @@ function wireLive() {
     if (last !== null && seq !== last) {
       const response = await fetch(live.dataset.live, { credentials: "same-origin" });
       if (response.ok) {
-        // the link or button that had the focus keeps it (found again by where it leads)
+        const html = await response.text(); // our own server-rendered, escaped fragment
+        // the link or button that has the focus keeps it (found again by where it leads)
         const had = live.contains(document.activeElement) ? document.activeElement : null;
         const key = had && (had.getAttribute("href") || had.id);
-        live.innerHTML = await response.text(); // our own server-rendered, escaped fragment
+        live.innerHTML = html;
         const again = key && $$("a[href], [id]", live).find((el) => (el.getAttribute("href") || el.id) === key);
         again?.focus({ preventScroll: true });
         // one line spoken (role=status), not the whole block read again
