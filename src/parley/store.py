@@ -75,6 +75,10 @@ class Transaction(Protocol):
         """Events with ``seq >= since``, in order."""
         ...
 
+    def charter_event(self, negotiation_id: str) -> StoredEvent | None:
+        """The negotiation's first event, its charter (None for no such negotiation)."""
+        ...
+
     def event(self, event_hash: str) -> StoredEvent | None:
         """One event by its full hash."""
         ...
@@ -204,6 +208,9 @@ class _MemoryTransaction:
 
     def events(self, negotiation_id: str, since: int = 0) -> list[StoredEvent]:
         return self.data.events.get(negotiation_id, [])[since:]
+
+    def charter_event(self, negotiation_id: str) -> StoredEvent | None:
+        return next(iter(self.data.events.get(negotiation_id, [])), None)
 
     def event(self, event_hash: str) -> StoredEvent | None:
         return self.data.by_hash.get(event_hash)

@@ -15,10 +15,12 @@ from typing import Any
 
 import pytest
 
+from parley.api import access
 from parley.api.app import create_app
 from parley.core import moves
 from parley.core.event import EventType, SignedEvent, event_hash, sign_event
 from parley.core.keys import SigningKey
+from parley.errors import NotFoundError
 from parley.services import Services
 from parley.storage import open_store
 from tests.api.conftest import (
@@ -176,6 +178,14 @@ def test_a_strangers_404_reads_the_store_alike_for_a_real_negotiation_and_for_no
         assert stranger.post(f"/api/negotiations/{nid}/events", json=event).status_code == 404
         seen.append(list(reads))
     assert seen[0] == seen[1] and seen[0], seen
+    fresh = access.Views(api.services)  # a process that has never loaded the negotiation
+    seen = []
+    for nid in (api.nid, "0" * 64):
+        reads.clear()
+        with pytest.raises(NotFoundError):
+            fresh.seat(nid, STRANGER.public())
+        seen.append(list(reads))
+    assert seen[0] == seen[1] == ["charter_event"], seen
 
 
 def test_a_participant_cannot_submit_for_another(api: Api) -> None:

@@ -289,6 +289,15 @@ def test_checkpoints_never_shrink(store: Store) -> None:
         assert tx.checkpoint() == StoredCheckpoint(5, "note at 5, cosigned\n")
 
 
+def test_a_negotiations_charter_event_is_found_by_its_place(store: Store) -> None:
+    table = Table().open()
+    append_chain(store, table.events)
+    with store.transaction() as tx:
+        found = tx.charter_event(table.s.negotiation)
+        assert found is not None and found.event == table.events[0]
+        assert tx.charter_event("0" * 64) is None
+
+
 def test_the_log_key_is_claimed_once(store: Store) -> None:
     with store.transaction() as tx:
         assert tx.log_key() is None

@@ -126,10 +126,9 @@ class Views:
     def seat(self, negotiation: str, key: PublicKey) -> Seat:
         """The caller's seat, or the 404 a stranger gets (kept: a charter never changes).
 
-        A caller not seated yet always costs one read of the negotiation's row, so that a
-        stranger's 404 takes as long for a real negotiation, whose charter is at hand, as for
-        an unknown id. Only the first look at a negotiation a process has never loaded is
-        slower (its charter is read then).
+        A caller not seated yet always costs the same one read (the negotiation's charter
+        event, by its place), so that a stranger's 404 takes as long for a real negotiation,
+        its charter at hand or not, as for an unknown id.
         """
         seat = self._seats.get((negotiation, key))
         if seat is not None:
@@ -137,8 +136,11 @@ class Views:
         if not NEGOTIATION_ID.fullmatch(negotiation):
             raise missing(negotiation)
         with self.services.reading() as tx:
-            if tx.negotiation(negotiation) is None:
-                raise missing(negotiation)
+            first = tx.charter_event(negotiation)
+        if first is None or first.event.body is None:
+            raise missing(negotiation)
+        if negotiation not in self._charters:  # the store's own charter event: no need to check
+            self._charters[negotiation] = charters.from_json(first.event.body)
         codes = codes_for(self.charter(negotiation), key)
         if not codes:
             raise missing(negotiation)
@@ -161,11 +163,11 @@ class Views:
         """A negotiation's charter (loaded once: it never changes)."""
         charter = self._charters.get(negotiation)
         if charter is None:
-            try:
-                charter = self.services.state(negotiation).charter
-            except NotFoundError:
-                raise missing(negotiation) from None
-            self._charters[negotiation] = charter
+            with self.services.reading() as tx:
+                first = tx.charter_event(negotiation)
+            if first is None or first.event.body is None:
+                raise missing(negotiation)
+            charter = self._charters[negotiation] = charters.from_json(first.event.body)
         return charter
 
     def state(self, seat: Seat) -> protocol.State:

@@ -535,6 +535,12 @@ class SqlTransaction:
         found = self._run(select(events).where(events.c.hash == event_hash)).first()
         return None if found is None else _stored_event(found)
 
+    def charter_event(self, negotiation_id: str) -> StoredEvent | None:
+        self.flush()
+        first = (events.c.negotiation == negotiation_id) & (events.c.seq == 0)
+        found = self._run(select(events).where(first)).first()
+        return None if found is None else _stored_event(found)
+
     def append(self, event: SignedEvent, row: NegotiationRow) -> int:
         size = self._lock_log()
         stored = self._current_row(event.envelope.negotiation)
