@@ -5,7 +5,8 @@ session secret (``session.secret``, created on first start), the log key and loc
 (``log/``, the same layout as the command line's home), and, when this server also acts as a log
 witness for other logs, its cosignature keys and the logs it trusts (``witness/``). Several API
 processes sharing one database must share these files (or the same environment), so that a
-session made by one is accepted by the others and every checkpoint is signed by the same key.
+session made by one is accepted by the others and every checkpoint is signed by the same key
+(the database records that key, and a process with another refuses to start).
 
 =============================  ==========================================================
 variable                       meaning (default)
@@ -14,6 +15,8 @@ PARLEY_HOME                    data folder (``~/.local/share/parley``)
 PARLEY_DATABASE_URL            ``postgresql+psycopg://…`` or ``sqlite:///…`` (SQLite in home)
 PARLEY_SERVER_ORIGIN           the URL clients reach, signed at login (``http://127.0.0.1:8000``)
 PARLEY_SESSION_SECRET          HMAC key for sessions (``$PARLEY_HOME/session.secret``)
+PARLEY_LOG_ORIGIN              the log's name, taken when its key is made on a first start
+                               (``<hostname>/parley-log``; ``parley.log_setup``)
 PARLEY_SESSION_SECONDS         session lifetime (1800)
 PARLEY_MAX_BODY_BYTES          request body limit (4 MiB)
 PARLEY_MAX_JSON_DEPTH          JSON nesting limit (64)
