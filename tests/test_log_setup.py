@@ -9,7 +9,7 @@ import pytest
 from parley import services as svc
 from parley.core import keys, moves
 from parley.errors import StorageError
-from parley.log_setup import load_log_setup
+from parley.log_setup import claim, load_log_setup
 from parley.store import MemoryStore
 from tests.negotiation import LOG_KEY, key_for, make_charter
 
@@ -72,7 +72,7 @@ def test_a_database_from_before_keys_were_recorded_takes_only_its_checkpoints_si
     assert services.publish() is not None
     _unrecorded(store)
     load_log_setup(tmp_path / "b", MemoryStore())  # a key of its own
-    with pytest.raises(StorageError, match="latest checkpoint is not signed by"):
+    with pytest.raises(StorageError, match="records no log key yet, and its latest checkpoint"):
         load_log_setup(tmp_path / "b", store)
     with pytest.raises(StorageError, match=f"signed with {signer.key.name}"):
         load_log_setup(tmp_path / "c", store)
@@ -82,10 +82,12 @@ def test_a_database_from_before_keys_were_recorded_takes_only_its_checkpoints_si
     assert load_log_setup(tmp_path / "a", store).key == signer.key
 
 
-def test_the_charters_log_key_outranks_a_checkpoint_a_stray_key_signed(tmp_path: Path) -> None:
+def test_the_operator_records_the_log_key_over_a_checkpoint_a_stray_key_signed(
+    tmp_path: Path,
+) -> None:
     """Before keys were recorded, a command run with the wrong home signed a checkpoint with a
-    key of its own, and bundles failed. The key the charters name claims the database, and
-    the next checkpoint published is its own, over the same tree."""
+    key of its own, and bundles failed. The real key is refused until the operator records it
+    (``parley log claim``); then its next checkpoint is its own, over the same tree."""
     store = MemoryStore()
     real = tmp_path / "server" / "log" / "log.key"
     real.parent.mkdir(parents=True)
@@ -96,10 +98,11 @@ def test_the_charters_log_key_outranks_a_checkpoint_a_stray_key_signed(tmp_path:
     services.submit(moves.convene(charter, key_for("QA"), "QA", services.now()))
     services.publish()  # signed with the stray key
     _unrecorded(store)
-    with pytest.raises(StorageError, match=f"signed with {LOG_KEY.name}"):
-        load_log_setup(tmp_path / "stray", store)
+    with pytest.raises(StorageError, match="record it with `parley log claim`"):
+        load_log_setup(tmp_path / "server", store)
+    assert claim(store, LOG_KEY.public().vkey()) == LOG_KEY.public().vkey()
+    assert claim(store, stray.key.public().vkey()) == LOG_KEY.public().vkey()  # recorded once
     setup = load_log_setup(tmp_path / "server", store)
-    assert setup.key == LOG_KEY
     republished = svc.Services(store, setup).publish()
     assert republished is not None and f"— {LOG_KEY.name} " in republished.note
 

@@ -5,8 +5,9 @@ of that log do not verify ("not signed by the log key the charter names"). So th
 records the vkey of the first key that keeps it (``Transaction.claim_log_key``), and a process
 whose home holds another key refuses to start, as does one whose home holds none (it would
 otherwise make a key of its own: a command run with the wrong ``PARLEY_HOME`` did). A database
-that records no key (made before keys were recorded) is claimed only by the log key its newest
-charter names, or where no charter names one, by the key its latest checkpoint is signed with.
+that records no key (made before keys were recorded) is claimed only by the key its latest
+checkpoint is signed with; where another key signed that checkpoint by mistake, the operator
+records the right one with ``parley log claim`` (``claim``), and the log key signs the tree again.
 """
 
 from __future__ import annotations
@@ -18,14 +19,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from parley.api.settings import create_once, read_key
-from parley.core import charter as charters
 from parley.core import keys
-from parley.core.keys import PublicKey, SigningKey
-from parley.core.note import open_note, parse_note
-from parley.errors import SignatureError, StorageError
+from parley.core.keys import SigningKey
+from parley.errors import StorageError
 from parley.remote_witnesses import RemoteWitnesses, read_remote_witnesses
-from parley.services import LogSetup, Snapshots
-from parley.store import Store, StoredCheckpoint, Transaction
+from parley.services import LogSetup, Snapshots, signed_by, signer_of
+from parley.store import Store
 
 KeyReader = Callable[[Path], SigningKey]
 
@@ -43,28 +42,33 @@ def load_log_setup(home: Path, store: Store, read: KeyReader = read_key) -> LogS
     reading = store.snapshot() if isinstance(store, Snapshots) else store.transaction()
     with reading as tx:  # a read beside the writers (every command opens the store this way)
         recorded, latest = tx.log_key(), tx.checkpoint()
-        expected = recorded or _charters_log_key(tx)
     if not path.exists():
-        if expected is not None or latest is not None:
-            signer = _named(expected) if expected else _signer(latest)
+        if recorded is not None or latest is not None:
+            signer = named(recorded) if recorded else signer_of(latest)
             raise StorageError(
                 f"this database's log is signed with {signer}, and {path} does not exist: copy "
-                f"log/log.key from a server of this database into {log_dir}/, or set "
-                "PARLEY_HOME to that server's home"
+                f"log/log.key from a server of this database into {log_dir}/, or point "
+                "PARLEY_HOME (--home) at that server's home"
             )
         fresh = SigningKey.from_seed(log_origin(), secrets.token_bytes(32))
         create_once(path, keys.key_file_bytes(fresh))
     key = read(path)
     mine = key.public().vkey()
-    if expected is None and latest is not None:  # no charter names a log: the checkpoint does
-        _check_signs(key.public(), latest.note, path)
-    if recorded is None and expected in (None, mine):
+    if recorded is None:
+        if latest is not None and not signed_by(latest, key.public()):
+            raise StorageError(
+                "this database records no log key yet, and its latest checkpoint is signed "
+                f"with {signer_of(latest)}, not with {path} ({named(mine)}): use the log key "
+                "of the server that signed it; or, if this is the log key your charters name "
+                "and another key signed that checkpoint by mistake, record it with "
+                "`parley log claim`"
+            )
         with store.transaction() as tx:
-            expected = tx.claim_log_key(mine)
-    if expected != mine:
+            recorded = tx.claim_log_key(mine)
+    if recorded != mine:
         raise StorageError(
-            f"this database's log is signed with {_named(expected or '')}, but {path} is "
-            f"{_named(mine)}: every process on one database needs the same log key (copy "
+            f"this database's log is signed with {named(recorded)}, but {path} is "
+            f"{named(mine)}: every process on one database needs the same log key (copy "
             "log/log.key from the server that first kept it)"
         )
     witnesses = [(p.stem, read(p)) for p in sorted((log_dir / "witnesses").glob("*.key"))]
@@ -77,36 +81,14 @@ def log_origin() -> str:
     return given or f"{socket.gethostname().lower() or 'localhost'}/parley-log".replace(" ", "-")
 
 
-def _check_signs(key: PublicKey, note: str, path: Path) -> None:
-    try:
-        open_note(note, [key])
-    except SignatureError:
-        raise StorageError(
-            f"this database's latest checkpoint is not signed by {path} ({key.name}+"
-            f"{key.id_hex}): every process on one database needs the same log key (copy "
-            "log/log.key from the server that signed it)"
-        ) from None
-
-
-def _charters_log_key(tx: Transaction) -> str | None:
-    """The log key the newest charter names (a database from before keys were recorded): the
-    participants signed it, so it outranks whatever key signed the latest checkpoint."""
-    for row in tx.negotiations():
-        first = tx.events(row.id)[:1]
-        body = first[0].event.body if first else None
-        config = charters.from_json(body).log if body is not None else None
-        if config is not None:
-            return config.vkey
-    return None
-
-
-def _signer(checkpoint: StoredCheckpoint | None) -> str:
-    """Who signed a checkpoint, as its first signature names the key."""
-    assert checkpoint is not None
-    first = parse_note(checkpoint.note).signatures[:1]
-    return f"{first[0].name}+{first[0].key_id_hex}" if first else "an unknown key"
-
-
-def _named(vkey: str) -> str:
+def named(vkey: str) -> str:
     """A vkey as people compare them: its name and key id (a name holds no "+")."""
     return "+".join(vkey.split("+")[:2])
+
+
+def claim(store: Store, vkey: str) -> str:
+    """Record ``vkey`` as the key of ``store``'s log, whoever signed its latest checkpoint (an
+    operator's decision: ``parley log claim``); the key recorded, another only if the database
+    had recorded one already."""
+    with store.transaction() as tx:
+        return tx.claim_log_key(vkey)

@@ -22,9 +22,9 @@ from parley.core import text as text_model
 from parley.core.charter import Charter, LogConfig
 from parley.core.checkpoint import sign_checkpoint
 from parley.core.event import EventType, SignedEvent, format_time
-from parley.core.keys import SigningKey
+from parley.core.keys import PublicKey, SigningKey
 from parley.core.log import LocalWitness
-from parley.core.note import Note, open_note, parse_note
+from parley.core.note import Note, parse_note
 from parley.core.prefix import hex_prefix, negotiation_id, one_match
 from parley.core.witness import Cosigned
 from parley.errors import (
@@ -32,7 +32,6 @@ from parley.errors import (
     InvalidInputError,
     NotFoundError,
     ParleyError,
-    SignatureError,
 )
 from parley.remote_witnesses import RemoteWitnesses
 from parley.store import NegotiationRow, Store, StoredCheckpoint, Transaction
@@ -411,11 +410,7 @@ class Services:
         signed again, over the same tree, instead of being served."""
         if checkpoint is None or self.log_setup is None:
             return checkpoint
-        try:
-            open_note(checkpoint.note, [self.log_setup.key.public()])
-        except SignatureError:
-            return None
-        return checkpoint
+        return checkpoint if signed_by(checkpoint, self.log_setup.key.public()) else None
 
     def _cosign(self, tx: Transaction, name: str, key: SigningKey, note: Note, now: int) -> Note:
         assert self.log_setup is not None
@@ -596,3 +591,17 @@ def _resolve_negotiation(tx: Transaction, negotiation: str) -> str:
 def _complete(tx: Transaction, typed: str, what: str) -> str:
     found = hex_prefix(typed, what)
     return one_match(sorted(tx.complete(found)), found, what)
+
+
+def signer_of(checkpoint: StoredCheckpoint | None) -> str:
+    """Who signed a checkpoint, as its first signature names the key (name and key id)."""
+    first = parse_note(checkpoint.note).signatures[:1] if checkpoint is not None else ()
+    return f"{first[0].name}+{first[0].key_id_hex}" if first else "an unknown key"
+
+
+def signed_by(checkpoint: StoredCheckpoint, key: PublicKey) -> bool:
+    """Whether one of the checkpoint's signatures names ``key`` (its name and key id). A store's
+    own checkpoint is not verified again: this tells which key made it, cheaply."""
+    return any(
+        (s.name, s.key_id) == (key.name, key.id) for s in parse_note(checkpoint.note).signatures
+    )

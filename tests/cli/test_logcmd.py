@@ -299,3 +299,16 @@ def test_an_encrypted_log_key_is_opened_with_a_passphrase_asked_at_the_terminal(
         main, ["--home", str(tmp_path / "home"), "negotiation", "list"], input="capital\n"
     )
     assert listed.exit_code == 0, listed.output
+
+
+def test_the_operator_records_the_log_key_once(tmp_path: Path) -> None:
+    home = ["--home", str(tmp_path / "home")]
+    assert run(*home, "negotiation", "list").exit_code == 0  # a first start: key made, recorded
+    again = run(*home, "log", "claim")
+    assert again.exit_code == 0 and "this database's log is signed with" in again.stdout
+    other = tmp_path / "other" / "log" / "log.key"
+    other.parent.mkdir(parents=True)
+    other.write_bytes(keys.key_file_bytes(LOG))
+    database = f"sqlite:///{tmp_path / 'home' / 'parley.db'}"
+    refused = run("--home", str(tmp_path / "other"), "--db", database, "log", "claim")
+    assert refused.exit_code == 7 and "already recorded as signed with" in refused.stderr

@@ -126,9 +126,10 @@ class Views:
     def seat(self, negotiation: str, key: PublicKey) -> Seat:
         """The caller's seat, or the 404 a stranger gets (kept: a charter never changes).
 
-        A caller not seated yet always costs the same one read (the negotiation's charter
-        event, by its place), so that a stranger's 404 takes as long for a real negotiation,
-        its charter at hand or not, as for an unknown id.
+        A caller not seated yet always costs one read of the negotiation's row, so that a
+        stranger's 404 takes as long for a real negotiation, its charter at hand, as for an
+        unknown id. Only the first look at a negotiation the process has not loaded reads its
+        charter event too.
         """
         seat = self._seats.get((negotiation, key))
         if seat is not None:
@@ -136,11 +137,8 @@ class Views:
         if not NEGOTIATION_ID.fullmatch(negotiation):
             raise missing(negotiation)
         with self.services.reading() as tx:
-            first = tx.charter_event(negotiation)
-        if first is None or first.event.body is None:
-            raise missing(negotiation)
-        if negotiation not in self._charters:  # the store's own charter event: no need to check
-            self._charters[negotiation] = charters.from_json(first.event.body)
+            if tx.negotiation(negotiation) is None:
+                raise missing(negotiation)
         codes = codes_for(self.charter(negotiation), key)
         if not codes:
             raise missing(negotiation)
@@ -160,7 +158,8 @@ class Views:
         return await to_thread.run_sync(self.seat, negotiation, key)
 
     def charter(self, negotiation: str) -> Charter:
-        """A negotiation's charter (loaded once: it never changes)."""
+        """A negotiation's charter (loaded once: it never changes), from the store's own charter
+        event (checked when the store accepted it)."""
         charter = self._charters.get(negotiation)
         if charter is None:
             with self.services.reading() as tx:

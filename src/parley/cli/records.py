@@ -21,7 +21,7 @@ from parley.core.agenda import agenda
 from parley.core.event import SignedEvent
 from parley.core.protocol import State, pen_holders
 from parley.core.report import human_time
-from parley.errors import InvalidInputError
+from parley.errors import InvalidInputError, StorageError
 
 
 def _console() -> Any:
@@ -222,6 +222,30 @@ def log_vkey(home: Home) -> None:
         if setup is None:
             raise InvalidInputError("this store has no log")
         click.echo(setup.witness_policy(), nl=False)
+
+
+@log_group.command("claim")
+@pass_home
+def log_claim(home: Home) -> None:
+    """Record this home's log key as the key of the database's log, for a database from before
+    keys were recorded whose latest checkpoint another key signed by mistake: the log key then
+    signs the same tree again. Refused once the database records a key."""
+    from parley.cli.home import load_key
+    from parley.log_setup import claim, named
+    from parley.storage import open_store
+
+    with reported():
+        mine = load_key(home.path / "log" / "log.key").public().vkey()
+        store = open_store(home.database_url, home=home.path)
+        try:
+            recorded = claim(store, mine)
+        finally:
+            store.close()
+        if recorded != mine:
+            raise StorageError(
+                f"this database's log is already recorded as signed with {named(recorded)}"
+            )
+        click.echo(f"this database's log is signed with {named(mine)}")
 
 
 @log_group.command("proof")

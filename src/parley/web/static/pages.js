@@ -530,10 +530,10 @@ function wireIntegrate() {
     stale();
   });
   choices.addEventListener("change", stale);
-  choices.addEventListener("submit", () => {
+  choices.addEventListener("formdata", (event) => {
     // only the wordings chosen go into the address (not every provision's words, every time)
     for (const area of $$("textarea[data-decision]", choices)) {
-      area.disabled = document.getElementById(area.dataset.decision)?.value !== "own";
+      if (document.getElementById(area.dataset.decision)?.value !== "own") event.formData.delete(area.name);
     }
   });
 }
