@@ -312,3 +312,5 @@ def test_the_operator_records_the_log_key_once(tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path / 'home' / 'parley.db'}"
     refused = run("--home", str(tmp_path / "other"), "--db", database, "log", "claim")
     assert refused.exit_code == 7 and "already recorded as signed with" in refused.stderr
+    keyless = run("--home", str(tmp_path / "keyless"), "--db", database, "log", "claim")
+    assert keyless.exit_code == 3 and "no log key" in keyless.stderr

@@ -21,7 +21,7 @@ from parley.core.agenda import agenda
 from parley.core.event import SignedEvent
 from parley.core.protocol import State, pen_holders
 from parley.core.report import human_time
-from parley.errors import InvalidInputError, StorageError
+from parley.errors import InvalidInputError, NotFoundError, StorageError
 
 
 def _console() -> Any:
@@ -235,7 +235,10 @@ def log_claim(home: Home) -> None:
     from parley.storage import open_store
 
     with reported():
-        mine = load_key(home.path / "log" / "log.key").public().vkey()
+        path = home.path / "log" / "log.key"
+        if not path.exists():
+            raise NotFoundError(f"no log key {path}: copy in the log key the charters name")
+        mine = load_key(path).public().vkey()
         store = open_store(home.database_url, home=home.path)
         try:
             recorded = claim(store, mine)
