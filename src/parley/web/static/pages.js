@@ -456,9 +456,10 @@ function wireLive() {
         // the link or button that has the focus keeps it (found again by where it leads)
         const had = live.contains(document.activeElement) ? document.activeElement : null;
         const key = had && (had.getAttribute("href") || had.id);
+        const alike = () => $$("a[href], [id]", live).filter((el) => (el.getAttribute("href") || el.id) === key);
+        const at = key ? alike().indexOf(had) : -1; // the second of two links to one place stays the second
         live.innerHTML = html;
-        const again = key && $$("a[href], [id]", live).find((el) => (el.getAttribute("href") || el.id) === key);
-        again?.focus({ preventScroll: true });
+        if (key) (alike()[at] || alike()[0])?.focus({ preventScroll: true });
         // one line spoken (role=status), not the whole block read again
         say($("#live-note"), `Updated ${new Date().toLocaleTimeString()}: event ${seq - 1} was recorded.`);
       }
