@@ -181,6 +181,20 @@ def test_the_whole_negotiation_in_four_browsers(
     pk.page.locator("#preview-h").scroll_into_view_if_needed()
     shot(pk.page, "05c-amend-preview")
     expect(pk.page.locator("#main")).to_contain_text("forty-eight")
+    # the page came back at the edited provision (its note has the focus); a refused edit's
+    # field is marked and focused
+    kept = pk.page.locator("[id='p-art-incidents.1'] .form-ok")
+    expect(kept).to_contain_text("Kept:")
+    expect(kept.get_by_role("link")).to_be_focused()
+    details = pk.page.locator("[id='p-art-incidents.2'] details.edit-provision")
+    details.locator("summary").click()
+    area = details.locator("textarea[name=body]")
+    area.fill(area.input_value() + " [unclosed")
+    with pk.page.expect_navigation():
+        details.get_by_role("button", name="Keep this wording").click()
+    refused = pk.page.locator("[id='body-art-incidents.2']")
+    expect(refused).to_be_focused()
+    expect(refused).to_have_attribute("aria-invalid", "true")
     form = pk.page.locator("form[data-move=amend]")
     form.get_by_label("Only the mediators (caucus)").check()
     pk.sign(form)
