@@ -43,10 +43,10 @@ def load_log_setup(home: Path, store: Store, read: KeyReader = read_key) -> LogS
     with reading as tx:  # a read beside the writers (every command opens the store this way)
         recorded, latest = tx.log_key(), tx.checkpoint()
     if not path.exists():
-        if recorded is not None or latest is not None:
-            signer = named(recorded) if recorded else signer_of(latest)
+        held_by = named(recorded) if recorded else signer_of(latest) if latest else None
+        if held_by is not None:
             raise StorageError(
-                f"this database's log is signed with {signer}, and {path} does not exist: copy "
+                f"this database's log is signed with {held_by}, and {path} does not exist: copy "
                 f"log/log.key from a server of this database into {log_dir}/, or point "
                 "PARLEY_HOME (--home) at that server's home"
             )

@@ -27,12 +27,7 @@ from parley.core.log import LocalWitness
 from parley.core.note import Note, parse_note
 from parley.core.prefix import hex_prefix, negotiation_id, one_match
 from parley.core.witness import Cosigned
-from parley.errors import (
-    ConflictError,
-    InvalidInputError,
-    NotFoundError,
-    ParleyError,
-)
+from parley.errors import ConflictError, InvalidInputError, NotFoundError, ParleyError
 from parley.remote_witnesses import RemoteWitnesses
 from parley.store import NegotiationRow, Store, StoredCheckpoint, Transaction
 
@@ -593,9 +588,9 @@ def _complete(tx: Transaction, typed: str, what: str) -> str:
     return one_match(sorted(tx.complete(found)), found, what)
 
 
-def signer_of(checkpoint: StoredCheckpoint | None) -> str:
+def signer_of(checkpoint: StoredCheckpoint) -> str:
     """Who signed a checkpoint, as its first signature names the key (name and key id)."""
-    first = parse_note(checkpoint.note).signatures[:1] if checkpoint is not None else ()
+    first = parse_note(checkpoint.note).signatures[:1]
     return f"{first[0].name}+{first[0].key_id_hex}" if first else "an unknown key"
 
 

@@ -66,7 +66,7 @@ def test_a_mediator_settles_a_clash_with_a_compromise_of_their_own(api: Api) -> 
     reworded, instead of integrating the options and amending afterwards."""
     query, nid, _ = _clashing_returns(api)
     page = api.client.get(f"/n/{nid}/integrate?{query}")
-    assert 'value="own"' in page.text and "[[PK: 30 | AF: 90]]" in page.text.replace("\n", "")
+    assert 'value="own"' in page.text and "[[PK: 30 | AF: 90]]" in page.text
     wording = "The Parties shall refrain from cross-border attacks within [60]{AF,PK} days."
     fields = {"decide-art-1": "own", "wording-art-1": wording}
     settled = api.client.get(f"/n/{nid}/integrate?{query}&{urlencode(fields)}")
