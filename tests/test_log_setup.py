@@ -41,6 +41,29 @@ def test_a_process_with_another_log_key_refuses_the_database(tmp_path: Path) -> 
     assert f"{other.name}+{other.public().id_hex}" in said and "same log key" in said
 
 
+def test_a_process_that_loses_the_race_to_record_its_key_removes_the_key_it_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two first processes on one empty database: both find no key recorded and each makes one;
+    the loser must not leave its never-used key behind, or its next start would refuse again."""
+    store = MemoryStore()
+    winner = load_log_setup(tmp_path / "a", store).key
+    with store.transaction() as tx:
+        unrecorded = type(tx)
+    reads = iter([None])  # the loser read the database before the winner recorded its key
+    recorded = unrecorded.log_key
+    monkeypatch.setattr(unrecorded, "log_key", lambda tx: next(reads, recorded(tx)))
+    with pytest.raises(StorageError) as refused:
+        load_log_setup(tmp_path / "b", store)
+    said = str(refused.value)
+    assert f"signed with {winner.name}+{winner.public().id_hex}" in said
+    assert "was made just now" in said and "removed again" in said
+    assert not (tmp_path / "b" / "log" / "log.key").exists()
+    monkeypatch.undo()
+    (tmp_path / "b" / "log" / "log.key").write_bytes(keys.key_file_bytes(winner))
+    assert load_log_setup(tmp_path / "b", store).key == winner  # the copied key is kept
+
+
 def test_a_home_without_a_log_key_refuses_a_claimed_database_and_makes_none(
     tmp_path: Path,
 ) -> None:

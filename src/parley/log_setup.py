@@ -51,7 +51,10 @@ def load_log_setup(home: Path, store: Store, read: KeyReader = read_key) -> LogS
                 "PARLEY_HOME (--home) at that server's home"
             )
         fresh = SigningKey.from_seed(log_origin(), secrets.token_bytes(32))
-        create_once(path, keys.key_file_bytes(fresh))
+        data = keys.key_file_bytes(fresh)
+        made = create_once(path, data) == data
+    else:
+        made = False
     key = read(path)
     mine = key.public().vkey()
     if recorded is None:
@@ -66,10 +69,14 @@ def load_log_setup(home: Path, store: Store, read: KeyReader = read_key) -> LogS
         with store.transaction() as tx:
             recorded = tx.claim_log_key(mine)
     if recorded != mine:
+        if made:  # another process recorded its key first: this one was never used
+            path.unlink(missing_ok=True)
+        held = "was made just now for" if made else "is"
         raise StorageError(
-            f"this database's log is signed with {named(recorded)}, but {path} is "
+            f"this database's log is signed with {named(recorded)}, but {path} {held} "
             f"{named(mine)}: every process on one database needs the same log key (copy "
             "log/log.key from the server that first kept it)"
+            + ("; the key made here was never used and is removed again" if made else "")
         )
     witnesses = [(p.stem, read(p)) for p in sorted((log_dir / "witnesses").glob("*.key"))]
     return LogSetup(key, witnesses, RemoteWitnesses(read_remote_witnesses(log_dir)))
