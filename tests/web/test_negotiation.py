@@ -368,6 +368,44 @@ def test_a_tampered_proposal_is_not_signed(table: dict[str, Delegation]) -> None
     form.locator("button[type=submit]").click()
     form.locator("[data-sign]").click()
     expect(form.locator(".form-error")).to_contain_text("refusing to sign")
+    page.unroute("**/prepare/statement")
+
+
+def test_the_dashboard_updates_itself_and_never_goes_back_to_an_older_answer(
+    table: dict[str, Delegation],
+) -> None:
+    """Two events in quick succession make two fetches of the dashboard's live part; the answer
+    to the first may arrive last, and must not replace the newer one the page already shows."""
+    pk, af = table["PK"], table["AF"]
+    _seated(af)
+    _seated(pk)
+    page = pk.go("/n/{nid}")
+    page.evaluate(
+        """() => { window.shownLive = [];
+        new MutationObserver(() => window.shownLive.push(document.querySelector('#live')
+          .textContent.trim())).observe(document.querySelector('#live'), { childList: true }); }"""
+    )
+    held: list[Any] = []
+    page.route(f"**/n/{pk.nid}/live", lambda route: held.append(route))
+
+    def statement(text: str) -> None:
+        with page.expect_request(f"**/n/{pk.nid}/live"):
+            form = af.move("/n/{nid}/act", "statement")
+            form.locator("textarea").fill(text)
+            af.sign(form)
+
+    statement("A first statement.")
+    statement("A second statement.")
+    assert len(held) == 2
+    held[1].fulfill(body="<p>the newer answer</p>", content_type="text/html")
+    expect(page.locator("#live")).to_have_text("the newer answer")
+    with page.expect_event("requestfinished"):
+        held[0].fulfill(body="<p>the older answer</p>", content_type="text/html")
+    page.unroute(f"**/n/{pk.nid}/live")
+    statement("A third statement.")  # answered by the server itself
+    expect(page.locator("#live-note")).to_contain_text("was recorded")
+    expect(page.locator("#live")).not_to_have_text("the newer answer")
+    assert "the older answer" not in page.evaluate("window.shownLive")
 
 
 def test_a_stranger_sees_nothing(server: Server, browser: Any) -> None:

@@ -447,12 +447,16 @@ function wireLive() {
   if (!live || !window.EventSource) return;
   const source = new EventSource(`/api/negotiations/${page.negotiation}/stream`);
   let last = null;
+  let asked = 0; // fetches begun, and the latest whose answer is shown: an answer that comes
+  let shown = 0; // back after a later one's is older than what the page shows, and is dropped
   source.onmessage = async (ev) => {
     const seq = JSON.parse(ev.data).seq;
     if (last !== null && seq !== last) {
-      const response = await fetch(live.dataset.live, { credentials: "same-origin" });
-      if (response.ok) {
-        const html = await response.text(); // our own server-rendered, escaped fragment
+      const mine = ++asked;
+      const response = await fetch(live.dataset.live, { credentials: "same-origin" }).catch(() => null);
+      const html = response?.ok ? await response.text() : null; // our own escaped fragment
+      if (html !== null && mine > shown) {
+        shown = mine;
         // the link or button that has the focus keeps it (found again by where it leads)
         const had = live.contains(document.activeElement) ? document.activeElement : null;
         const key = had && (had.getAttribute("href") || had.id);
