@@ -93,7 +93,8 @@ def test_key_show_prints_name_and_vkey() -> None:
     assert result.exit_code == 0
     assert f"name: {LOG.name}" in result.stdout
     assert f"vkey: {LOG.public().vkey()}" in result.stdout
-    assert "missing.key" in one_line_error(run("key", "show", "missing.key"))
+    missing = run("key", "show", "missing.key")
+    assert missing.exit_code == 3 and missing.stderr == "error: missing.key: no such file\n"
     Path("junk.key").write_text("{}", encoding="utf-8")
     assert "junk.key" in one_line_error(run("key", "show", "junk.key"))
 
@@ -239,7 +240,8 @@ def test_witness_evidence_verify_refuses_what_proves_nothing() -> None:
     )
     Path("junk.txt").write_text("not evidence\n", encoding="utf-8")
     assert "must start with" in one_line_error(run("log", "evidence", "verify", "junk.txt"))
-    assert "cannot read" in one_line_error(run("log", "evidence", "verify", "absent.txt"))
+    absent = run("log", "evidence", "verify", "absent.txt")
+    assert absent.exit_code == 3 and absent.stderr == "error: absent.txt: no such file\n"
 
 
 def test_key_decrypt_writes_a_private_clear_copy() -> None:

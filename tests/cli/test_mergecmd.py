@@ -111,10 +111,11 @@ def test_a_malformed_file_is_named_with_its_line(files: dict[str, Path]) -> None
     assert error.startswith(f"error: {files['theirs']}, line 12, column 4")
 
 
-def test_a_missing_file_is_an_invalid_input(files: dict[str, Path]) -> None:
+def test_a_missing_file_is_not_found(files: dict[str, Path]) -> None:
     write(files["theirs"], "Geneva", "Doha")
-    error = one_line_error(run(*merge_args(files)))
-    assert str(files["ours"]) in error and "cannot read" in error
+    result = run(*merge_args(files))
+    assert result.exit_code == 3  # not found, not "invalid input"
+    assert result.stderr == f"error: {files['ours']}: no such file\n"
 
 
 def test_bytes_that_are_not_utf8_are_an_invalid_input(files: dict[str, Path]) -> None:

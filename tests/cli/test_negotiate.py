@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from parley.cli.main import main
+from parley.core import bundle, textformat
 from parley.core import text as text_model
-from parley.core import textformat
 
 TEXT = """Title: Agreement on Ending Cross-Border Attacks
 Language: en
@@ -151,6 +151,28 @@ def _verify_with_what_the_checker_knows(workdir: Path, said: str) -> None:
     empty = run("verify", "agreement.json", "--policy", "empty.policy")
     assert empty.exit_code == 2 and empty.stderr.startswith("error: empty.policy")
     assert "INVALID" not in empty.stdout  # the checker's file is at fault, not the bundle
+    _verify_refuses_what_would_mislead(workdir)
+
+
+def _verify_refuses_what_would_mislead(workdir: Path) -> None:
+    """Mistakes a checker makes with the command itself: each refused before anything is
+    verified, with its own exit code, and the bundle left as it was."""
+    kept = (workdir / "agreement.json").read_bytes()
+    onto = run("verify", "agreement.json", "--text", "./agreement.json")
+    assert onto.exit_code == 2 and "is the file being read" in onto.stderr and not onto.stdout
+    assert (workdir / "agreement.json").read_bytes() == kept
+    mixed = run("verify", "agreement.json", "--json", "--text", "-")
+    assert mixed.exit_code == 2 and "would mix the text into the JSON" in mixed.stderr
+    nowhere = run("verify", "agreement.json", "--text", "no/such/folder/agreed.txt")
+    assert nowhere.exit_code == 2 and "does not exist" in nowhere.stderr and not nowhere.stdout
+    absent = run("verify", "absent.json")
+    assert absent.exit_code == 3 and absent.stderr == "error: absent.json: no such file\n"
+    no_policy = run("verify", "agreement.json", "--policy", "absent.policy")
+    assert no_policy.exit_code == 3 and no_policy.stderr == "error: absent.policy: no such file\n"
+    with (workdir / "huge.json").open("wb") as huge:
+        huge.truncate(bundle.MAX_BUNDLE_BYTES + 1)
+    too_big = run("verify", "huge.json")
+    assert too_big.exit_code == 2 and "larger than 67,108,864 bytes" in too_big.stderr
 
 
 def _opened() -> None:

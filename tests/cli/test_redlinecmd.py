@@ -126,8 +126,8 @@ def test_malformed_file_is_named_with_line_and_column(
 def test_missing_file_is_an_error_not_a_traceback(tmp_path: Path) -> None:
     missing = tmp_path / "missing.txt"
     code, _, err = run(str(missing), str(missing))
-    assert code == 2
-    assert err == f"error: {missing}: cannot read the file: No such file or directory\n"
+    assert code == 3
+    assert err == f"error: {missing}: no such file\n"
 
 
 def test_unknown_format_is_refused(files: tuple[str, str]) -> None:

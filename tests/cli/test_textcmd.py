@@ -106,9 +106,9 @@ def test_bad_input_never_shows_a_traceback(tmp_path: Path, content: bytes) -> No
         _assert_no_traceback(result)
 
 
-def test_a_missing_file_is_a_usage_error(tmp_path: Path) -> None:
+def test_a_missing_file_is_not_found(tmp_path: Path) -> None:
     result = _run("check", str(tmp_path / "absent.txt"))
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     _assert_no_traceback(result)
 
 

@@ -13,14 +13,16 @@ from parley.core import text as text_model
 from parley.core.bundle import Verdict
 from parley.core.charter import PenRule
 from parley.core.event import EventType as T
-from parley.core.event import SignedEvent
+from parley.core.event import SignedEvent, sign_event
 from parley.core.keys import SigningKey
+from parley.core.protocol import Mode
 from tests.core.test_protocol import concluded
 from tests.negotiation import (
     LOG_KEY,
     WITNESS_KEYS,
     Table,
     clean_text,
+    key_for,
     make_charter,
     make_log,
     witness_policy,
@@ -153,13 +155,87 @@ def test_the_log_line_says_when_other_negotiations_share_the_span() -> None:
     )
 
 
-def test_the_log_line_says_when_the_log_goes_on_after_the_last_event() -> None:
-    """A file cut after its last events is still a valid prefix; the report must not let it
-    pass for the whole record."""
+def test_the_log_line_says_how_far_the_checkpoint_reaches_without_guessing_why() -> None:
+    """A checkpoint beyond a file's last event is as likely other negotiations' entries as a
+    later event of this one: the line says only what the file shows."""
     assert log_evidence._entries(0, 20, 21, 27) == (
-        "entries 0 to 20; the log goes on to entry 26, and any later event of this negotiation "
-        "is not in this file"
+        "entries 0 to 20; the checkpoint reaches entry 26 (entries of any negotiation)"
     )
+    assert log_evidence._entries(21, 21, 1, 22) == "entry 21"
+
+
+def test_a_cut_file_says_it_cannot_rule_out_later_events(table: Table) -> None:
+    report = bundle.check_bundle(_bundle(table.events[:-3]))
+    assert report.verdict is Verdict.NOT_IN_FORCE
+    assert "cannot show that no later event exists" in report.as_of
+    assert "exported later" in report.as_of
+
+
+def test_an_altered_event_is_blamed_not_the_one_after_it(good: bytes) -> None:
+    """A flipped signature changes its event's hash, so the next event no longer follows it:
+    the report must name the altered event, not the next one."""
+    doc = json.loads(good)
+    n = next(i for i, e in enumerate(doc["events"]) if e["envelope"]["type"] == "sign")
+    signed = doc["events"][n]
+    flipped = "A" if signed["signature"][0] != "A" else "B"
+    signed["signature"] = flipped + signed["signature"][1:]
+    report = bundle.check_bundle(json.dumps(doc).encode())
+    assert report.verdict is Verdict.INVALID
+    author = signed["envelope"]["author"]
+    assert report.problem is not None and f"signature by {author}" in report.problem
+    assert "does not verify" in report.problem
+
+
+def test_a_replaced_event_is_named_with_the_one_it_should_follow(table: Table) -> None:
+    """The last event re-signed by its own author on another history: every signature holds,
+    only the link is wrong, and the report says which two events it joins."""
+    last = table.events[-1].envelope
+    body = table.events[-1].body
+    assert body is not None
+    other = sign_event(key_for(last.author), negotiation=last.negotiation, seq=last.seq,
+                       prev="ab" * 32, type=last.type, author=last.author, time=last.time,
+                       body=body)  # fmt: skip
+    report = bundle.check_bundle(_bundle([*table.events[:-1], other]))
+    before = table.events[-2].envelope
+    assert report.problem == (
+        f"malformed or altered: event {last.seq} ({last.type} by {last.author}) follows another "
+        f"event {last.seq - 1} than the file's ({before.type} by {before.author}, validly "
+        "signed): one of the two was replaced"
+    )
+
+
+def test_an_unratified_ad_referendum_signature_is_said_to_be_there() -> None:
+    table = Table(charter=make_charter(PenRule.MEDIATOR, with_log=True, nonce="nonce-adref")).open()
+    text = clean_text()
+    v = text_model.version_hash(text)
+    table.play("QA", T.PROPOSE, moves.propose(text))
+    table.play("PK", T.ACCEPT, moves.accept(v))
+    table.play("AF", T.ACCEPT, moves.accept(v))
+    table.play("QA", T.FINALIZE, moves.finalize(text))
+    table.play("PK", T.SIGN, moves.sign(v))
+    af = table.play("AF", T.SIGN, moves.sign(v, Mode.AD_REFERENDUM))
+    table.play("TR", T.WITNESS, moves.witness(af.hash))
+    report = bundle.check_bundle(_bundle(table.events))
+    details = {line.text: line.detail for line in report.requirements}
+    key = af.envelope.key
+    assert details["AF signs the final text"] == (
+        f"signed ad referendum with key {key}, not yet ratified"
+    )
+    witnessed = next(d for t, d in details.items() if t.startswith("AF's signature is witnessed"))
+    assert witnessed == f"signed ad referendum with key {key}, not yet ratified; witnessed by TR"
+
+
+def test_a_log_no_witness_vouches_for_is_a_caution_not_a_tick(good: bytes) -> None:
+    """With ``quorum none`` the operator alone signs the checkpoint: it could sign another
+    history, so the report must not let the log pass for independent evidence."""
+    logs = "\n".join(line for line in witness_policy().splitlines() if line.startswith("log"))
+    report = bundle.check_bundle(good, witness_policy=logs + "\nquorum none\n")
+    cautions = [line for line in report.log if line.caution]
+    assert [line.text for line in cautions] == ["no log witness vouches for this checkpoint"]
+    assert "operator alone" in cautions[0].detail
+    assert report.to_json()["log"][-1]["caution"] is True
+    strict = witness_policy().replace("quorum mediators", "quorum QA-log-witness")
+    assert not any(line.caution for line in bundle.check_bundle(good, witness_policy=strict).log)
 
 
 def _proofs_edited(good: bytes, edit: Callable[[str], str]) -> bytes:
@@ -222,3 +298,18 @@ def test_unreadable_json_is_said_in_words(
         return
     assert report.verdict is Verdict.INVALID
     assert said in (report.problem or ""), report.problem
+
+
+def test_the_report_says_whose_word_the_log_key_is(good: bytes) -> None:
+    """A verifier's policy without 'log' lines trusts the charter's log key: the report must not
+    claim the policy named it."""
+    without_logs = "\n".join(
+        line for line in witness_policy().splitlines() if not line.startswith("log")
+    )
+    assert _signed_by(good, without_logs).endswith("the key the charter names")
+    assert _signed_by(good, witness_policy()).endswith("the key your policy names")
+
+
+def _signed_by(good: bytes, policy: str) -> str:
+    report = bundle.check_bundle(good, witness_policy=policy)
+    return next(line.detail for line in report.log if line.text.startswith("checkpoint of"))

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from parley.cli.files import read_bytes
 from parley.core import charter as charters
 from parley.core import text as text_model
 from parley.core.charter import Charter, LogConfig, Participant, PenRule, Role
@@ -59,9 +60,10 @@ def _table(value: object, where: str, keys: Keys) -> dict[str, Any]:
 def read_charter(path: Path, key_file: Callable[[str], Path], log: LogConfig | None) -> Charter:
     """The charter in ``path``; a participant's key, where none is listed, from ``key_file(code)``;
     ``log`` is the deployment's transparency log, which the charter names."""
+    data = read_bytes(path)
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        doc = tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise InvalidInputError(f"{path}: not a readable TOML charter: {exc}") from exc
     top = _table(doc, str(path), _TOP)
     pen = read_string(top.get("pen", PenRule.MEDIATOR.value), f"{path}: pen")

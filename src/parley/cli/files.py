@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from parley.errors import InvalidInputError
+from parley.errors import InvalidInputError, NotFoundError
 
 if TYPE_CHECKING:
     from parley.core.text import Text
 
 
-def read_bytes(path: Path | str) -> bytes:
-    """A file's bytes; a missing or unreadable file is an input error naming it."""
+def read_bytes(path: Path | str, limit: int | None = None) -> bytes:
+    """A file's bytes ('-': standard input), at most ``limit`` of them; a missing file is not
+    found (exit 3), an unreadable or larger one is an input error naming it (exit 2)."""
     try:
-        return Path(path).read_bytes()
+        if str(path) == "-":
+            data = sys.stdin.buffer.read(-1 if limit is None else limit + 1)
+        else:
+            with Path(path).open("rb") as file:
+                data = file.read(-1 if limit is None else limit + 1)
+    except FileNotFoundError:
+        raise NotFoundError(f"{path}: no such file") from None
     except OSError as error:
         reason = error.strerror or str(error)
         raise InvalidInputError(f"cannot read the file: {reason}", source=str(path)) from error
+    if limit is not None and len(data) > limit:
+        raise InvalidInputError(
+            f"the file is larger than {limit:,} bytes, the most it may be", source=str(path)
+        )
+    return data
 
 
 def read_text(path: Path | str) -> Text:

@@ -20,6 +20,7 @@ from pathlib import Path
 import click
 
 from parley.cli.errors import reported
+from parley.cli.files import read_bytes
 from parley.cli.home import (
     PASSPHRASE_ENV,
     Home,
@@ -39,13 +40,8 @@ _HEX_HASH = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def _read(path: str) -> bytes:
-    """A file's bytes ('-' is standard input); a missing file is an input error."""
-    if path == "-":
-        return sys.stdin.buffer.read()
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise InvalidInputError(f"cannot read {path}: {exc.strerror}") from exc
+    """A file's bytes ('-' is standard input)."""
+    return read_bytes(path)
 
 
 def _write(path: str | None, data: bytes) -> None:

@@ -136,8 +136,15 @@ no keys are listed, its key is the public key of its key file in PARLEY_HOME/key
 {EXAMPLE_HELP}"""
 
 
+UNWITNESSED = (
+    "note: this log has no log witnesses, so its charter requires none (quorum none): a verifier "
+    "of its bundles has only this server's word that everyone sees one history. Witnesses are "
+    "added with `parley log witness add` (see docs/deployment.md) before convening."
+)
+
+
 @negotiation_group.command("open", help=OPEN_HELP)
-@click.argument("charter_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("charter_file", type=click.Path(dir_okay=False, path_type=Path))
 @actor_options
 @pass_home
 def negotiation_open(home: Home, charter_file: Path, code: str, key_file: Path | None) -> None:
@@ -151,6 +158,8 @@ def negotiation_open(home: Home, charter_file: Path, code: str, key_file: Path |
         key = home.participant_key(code, key_file)
         nid = home.services().open_negotiation(charter, key, code).state.negotiation
         click.echo(f"negotiation {nid} convened by {code}")
+        if setup is not None and not setup.witnesses and not setup.remote.witnesses:
+            click.echo(UNWITNESSED, err=True)
         server = f" --server {home.server_url}" if home.server_url else ""
         click.echo(f"every participant now joins: parley{server} join -n {nid[:12]} --as CODE")
 

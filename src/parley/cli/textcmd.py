@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from parley.cli.errors import EXIT_NOT_YET, reported
+from parley.cli.files import read_bytes
 from parley.core.text import (
     Bracket,
     Inline,
@@ -36,13 +37,8 @@ def _name(path: str) -> str:
 
 
 def _read(path: str) -> bytes:
-    """The bytes of ``path`` ('-' for standard input); a read failure is invalid input."""
-    try:
-        if path == "-":
-            return sys.stdin.buffer.read()
-        return Path(path).read_bytes()
-    except OSError as error:
-        raise InvalidInputError(f"cannot read the file: {error.strerror}", source=path) from None
+    """The bytes of ``path`` ('-' for standard input)."""
+    return read_bytes(path)
 
 
 def _parse(data: bytes, path: str) -> Text:

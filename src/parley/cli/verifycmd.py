@@ -38,7 +38,7 @@ HEADLINE = {
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option(
     "--policy",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False, path_type=Path),
     help="A tlog-policy file naming the log witnesses you trust (instead of the charter's) and, "
     "in 'log' lines, the log keys you trust.",
 )
@@ -64,28 +64,57 @@ def verify(
     Exit 0 valid and in force, 1 valid but not in force, 2 invalid, tampered or malformed.
     """
     with reported():
-        data = _read(file)
+        _check_text_file(text_file, as_json, [file, *([policy] if policy else [])])
+        data = read_bytes(file, bundle.MAX_BUNDLE_BYTES)
         witness_policy = None if policy is None else _policy(policy)
     report = bundle.check_bundle(data, witness_policy=witness_policy, negotiation=expected)
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:
         print_report(report, str(file), None if policy is None else str(policy))
-    if text_file is not None and report.final_text is not None:
-        with reported():
-            write_output(render(report.final_text), None if str(text_file) == "-" else text_file)
+    if text_file is not None:
+        _write_text(report, text_file)
     sys.exit(EXIT_BY_VERDICT[report.verdict])
 
 
-def _read(path: Path) -> bytes:
-    return read_bytes(path)
+def _check_text_file(text_file: Path | None, as_json: bool, inputs: list[Path]) -> None:
+    """Refuse, before anything is verified, a ``--text`` file that would overwrite an input
+    (the bundle under examination, say), that cannot be written, or that would mix the final
+    text into the JSON on standard output."""
+    if text_file is None:
+        return
+    if str(text_file) == "-":
+        if as_json:
+            raise InvalidInputError("--text - with --json would mix the text into the JSON: "
+                                    "name a file for the text")  # fmt: skip
+        return
+    for given in inputs:
+        if (
+            str(given) != "-"
+            and given.exists()
+            and text_file.exists()
+            and given.samefile(text_file)
+        ):
+            raise InvalidInputError(
+                f"--text {text_file} is the file being read: name another file for the text"
+            )
+    if not text_file.parent.is_dir():
+        raise InvalidInputError(f"--text {text_file}: the folder {text_file.parent} does not exist")
+
+
+def _write_text(report: Report, text_file: Path) -> None:
+    if report.final_text is None:
+        click.echo(f"no final text in this bundle: nothing written to {text_file}", err=True)
+        return
+    with reported():
+        write_output(render(report.final_text), None if str(text_file) == "-" else text_file)
 
 
 def _policy(path: Path) -> str:
     """The verifier's policy file, read and checked before the bundle, so that a fault in it is
     said to be the file's, not the bundle's."""
     try:
-        text = _read(path).decode("utf-8")
+        text = read_bytes(path).decode("utf-8")
         tlogpolicy.parse_policy(text)
     except UnicodeDecodeError as exc:
         raise InvalidInputError(f"{path}: not UTF-8 (byte {exc.start})") from None
@@ -116,6 +145,8 @@ def print_report(report: Report, source: str, policy: str | None = None) -> None
     if report.problem:
         tone = "red" if report.verdict is Verdict.INVALID else "yellow"
         console.print(f"  [{tone}]{escape(report.problem)}[/]")
+    for caution in (line for line in report.log if line.caution):
+        console.print(f"  [yellow]! {escape(caution.text)} (see the transparency log below)[/]")
     if report.as_of:
         console.print(f"  {escape(report.as_of)}")
     if report.title:
@@ -145,6 +176,8 @@ def _section(console: Console, heading: str, lines: tuple[Line, ...]) -> None:
     console.print(f"\n[bold]{heading}[/]")
     for line in lines:
         mark = "[green]✔[/]" if line.holds else "[red]✘[/]"
+        if line.caution:
+            mark = "[yellow]![/]"
         if heading.startswith("Statements"):
             mark = "[yellow]•[/]"
         detail = f" [dim]— {escape(line.detail)}[/]" if line.detail else ""

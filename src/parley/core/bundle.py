@@ -41,7 +41,9 @@ from parley.errors import (
 BUNDLE_FORMAT = "parley/bundle/v1"
 TRUST = (
     "Who holds each key below is as the charter says, and the charter is what the convener "
-    "wrote: compare the negotiation id, or the keys, with those the parties gave you themselves."
+    "wrote: compare the negotiation id, or the keys, with those the parties gave you themselves. "
+    "Each time below is the one its author wrote into the event: the log proves the order of the "
+    "events, not their times."
 )
 """What a bundle cannot prove, said beside every report that names the participants."""
 MAX_BUNDLE_BYTES = 64 * 2**20
@@ -80,8 +82,9 @@ class Report:
         if not self.events or not self.last_event:
             return ""
         return (
-            f"The file holds the record up to event {self.events - 1} ({self.last_event}); "
-            "a later event, if there is one, is not in it."
+            f"The file holds the record up to event {self.events - 1} ({self.last_event}). It "
+            "cannot show that no later event exists (a statement or a withdrawal, say): a bundle "
+            "of this negotiation exported later, by a participant or from its server, would."
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -89,7 +92,14 @@ class Report:
 
         def lines(xs: tuple[Line, ...]) -> list[dict[str, Any]]:
             return [
-                {"text": x.text, "holds": x.holds, "detail": x.detail, "depth": x.depth} for x in xs
+                {
+                    "text": x.text,
+                    "holds": x.holds,
+                    "caution": x.caution,
+                    "detail": x.detail,
+                    "depth": x.depth,
+                }
+                for x in xs
             ]
 
         return {
@@ -136,7 +146,9 @@ def _keeps_body(event: SignedEvent) -> bool:
 def parse_bundle(data: bytes) -> tuple[list[SignedEvent], list[str] | None]:
     """Parse a bundle's events and proofs strictly; raise InvalidInputError naming the fault."""
     if len(data) > MAX_BUNDLE_BYTES:
-        raise InvalidInputError(f"bundle is larger than {MAX_BUNDLE_BYTES} bytes")
+        raise InvalidInputError(
+            f"the bundle is larger than {MAX_BUNDLE_BYTES:,} bytes, the most a bundle may be"
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -175,9 +187,12 @@ def _check_chain(events: Sequence[SignedEvent]) -> None:
                 "out of order"
             )
         if i and env.prev != events[i - 1].hash:
+            protocol.fold(events[:i])  # an altered earlier event is the fault to name
+            before = events[i - 1].envelope
             raise InvalidInputError(
-                f"event {i} ({env.type} by {env.author}) does not follow the file's event "
-                f"{i - 1}: one of them was replaced"
+                f"event {i} ({env.type} by {env.author}) follows another event {i - 1} than the "
+                f"file's ({before.type} by {before.author}, validly signed): one of the two was "
+                "replaced"
             )
 
 

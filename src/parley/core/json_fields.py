@@ -30,7 +30,8 @@ def parse_json(text: str, what: str) -> Any:
         return _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise InvalidInputError(
-            f"{what} is not valid JSON: {exc.msg.lower()} at line {exc.lineno}, column {exc.colno}"
+            f"{what} is not valid JSON: {exc.msg.lower().removesuffix(' at')} at line "
+            f"{exc.lineno}, column {exc.colno}"
         ) from None
     except InvalidInputError as exc:
         raise InvalidInputError(f"{what}: {exc}") from None

@@ -67,8 +67,11 @@ def check_log(
         text = charter.log.witness_policy
         policy = tlogpolicy.parse_policy(text) if text else None
         source, logs = "the charter", ()
-    trusted = logs or (parse_vkey(charter.log.vkey),)  # a policy without 'log' lines: the charter's
-    return _check_each(trusted, source, events, _parsed(events, proofs), policy)
+    # a policy without 'log' lines trusts the charter's log key
+    trusted, key_source = (
+        (logs, source) if logs else ((parse_vkey(charter.log.vkey),), "the charter")
+    )
+    return _check_each(trusted, key_source, source, events, _parsed(events, proofs), policy)
 
 
 def _parsed(events: Sequence[SignedEvent], proofs: Sequence[str]) -> list[tlogproof.TlogProof]:
@@ -83,6 +86,7 @@ def _parsed(events: Sequence[SignedEvent], proofs: Sequence[str]) -> list[tlogpr
 
 def _check_each(
     logs: Sequence[PublicKey],
+    key_source: str,
     source: str,
     events: Sequence[SignedEvent],
     proofs: Sequence[tlogproof.TlogProof],
@@ -90,7 +94,7 @@ def _check_each(
 ) -> LogEvidence:
     if len({p.checkpoint for p in proofs}) != 1:
         raise VerificationError("the proofs do not all carry the same signed checkpoint")
-    signed = _opened(proofs[0].checkpoint, logs, policy, source)
+    signed = _opened(proofs[0].checkpoint, logs, policy, key_source)
     cp = signed.checkpoint
     for event, proof in zip(events, proofs, strict=True):
         try:
@@ -103,10 +107,10 @@ def _check_each(
     if any(b <= a for a, b in pairwise(indexes)):
         raise VerificationError("the events are not in the log in the order of their chain")
     lines = [
-        Line(f"all {len(events)} events are in log {cp.origin}", True,
+        Line(f"{_all(len(events))} in log {cp.origin}", True,
              _entries(indexes[0], indexes[-1], len(events), cp.size)),
         Line(f"checkpoint of {cp.size} entries, root {cp.root_hash.hex()}", True,
-             f"signed by log key {signed.log_key.vkey()}, the key {source} names"),
+             f"signed by log key {signed.log_key.vkey()}, the key {key_source} names"),
         *(
             Line(f"cosigned by log witness {c.name}", True,
                  f"at {human_time(c.timestamp)}, key {c.key.vkey()}")
@@ -115,12 +119,22 @@ def _check_each(
     ]  # fmt: skip
     if policy is None:
         lines.append(Line(f"{source} sets no log-witness policy: cosignatures were not required"))
-        return LogEvidence(True, lines=tuple(lines))
-    quorum = tlogpolicy.evaluate(policy, policy.witness_names(signed.witness_keys))
+        return LogEvidence(True, lines=(*lines, UNWITNESSED))
+    counted = policy.witness_names(signed.witness_keys)
+    quorum = tlogpolicy.evaluate(policy, counted)
     lines.append(Line(f"log-witness quorum of {source}", quorum.satisfied, quorum.explanation))
     if not quorum.satisfied:
         return LogEvidence(False, problem=f"witness {quorum.explanation}", lines=tuple(lines))
-    return LogEvidence(True, lines=tuple(lines))
+    return LogEvidence(True, lines=(*lines, *(() if counted else (UNWITNESSED,))))
+
+
+UNWITNESSED = Line(
+    "no log witness vouches for this checkpoint",
+    detail="its log's operator alone signed it, and could show others another history of this "
+    "negotiation; a checkpoint cosigned by log witnesses you trust rules that out",
+    caution=True,
+)
+"""Said where no witness counted: the log then proves nothing against its own operator."""
 
 
 def _opened(
@@ -161,15 +175,16 @@ def _failing(note: Note, keys: Sequence[PublicKey]) -> str:
     return "a log witness"
 
 
+def _all(count: int) -> str:
+    return "the file's one event is" if count == 1 else f"all {count} events are"
+
+
 def _entries(first: int, last: int, count: int, size: int) -> str:
-    """Where the events sit in the log, which other negotiations share; whether the log goes on
-    after the last of them (a later event of this negotiation would not be in this file)."""
-    span = f"entries {first} to {last}"
+    """Where the events sit in the log, which other negotiations share; how far the checkpoint
+    reaches beyond the last of them (other negotiations' entries, or later ones of this one)."""
+    span = f"entry {first}" if first == last else f"entries {first} to {last}"
     if last - first + 1 != count:
         span += ", in order, among other negotiations'"
     if last < size - 1:
-        span += (
-            f"; the log goes on to entry {size - 1}, and any later event of this negotiation "
-            "is not in this file"
-        )
+        span += f"; the checkpoint reaches entry {size - 1} (entries of any negotiation)"
     return span

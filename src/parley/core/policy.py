@@ -79,6 +79,9 @@ class Attestations:
     """Party code → {witness code → key id} for attestations of that party's signature."""
     endorsed: Mapping[str, str] = field(default_factory=dict)
     """Guarantor code → key id of its endorsement."""
+    unratified: Mapping[str, str] = field(default_factory=dict)
+    """Party code → key id of an ad referendum signature not yet ratified (it counts for
+    nothing yet; the report says it is there)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +116,7 @@ def _signed(
     rule: Signed, facts: Attestations, depth: int
 ) -> tuple[bool, frozenset[str], list[Finding]]:
     key = facts.signed.get(rule.code)
-    detail = f"signed with key {key}" if key else "no valid signature yet"
+    detail = f"signed with key {key}" if key else _not_signed(rule.code, facts)
     finding = Finding(f"{rule.code} signs the final text", key is not None, detail, depth)
     return key is not None, frozenset({key} if key else ()), [finding]
 
@@ -132,8 +135,17 @@ def _witnessed(
     who = ", ".join(sorted(valid)) or "nobody yet"
     pool = ", ".join(c for c in rule.by if c != rule.code)
     requirement = f"{rule.code}'s signature is witnessed by at least {rule.k} of {pool}"
-    detail = f"witnessed by {who}" if signer_key else f"{rule.code} has not signed yet"
+    detail = f"witnessed by {who}" if signer_key else _not_signed(rule.code, facts, who)
     return holds, keys if holds else frozenset(), [Finding(requirement, holds, detail, depth)]
+
+
+def _not_signed(code: str, facts: Attestations, witnessed_by: str | None = None) -> str:
+    """Why ``code``'s signature does not count (yet): none, or one ad referendum unratified."""
+    pending = facts.unratified.get(code)
+    if pending is None:
+        return "no valid signature yet" if witnessed_by is None else f"{code} has not signed yet"
+    said = f"signed ad referendum with key {pending}, not yet ratified"
+    return said if witnessed_by is None else f"{said}; witnessed by {witnessed_by}"
 
 
 def _endorsed(

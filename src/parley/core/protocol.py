@@ -312,7 +312,8 @@ def _facts(
         p: {w: x.key for w, x in witnesses.get(a.event, {}).items()} for p, a in signatures.items()
     }
     endorsed = {g: a.key for g, a in endorsements.items()}
-    return policy.Attestations(signed, witnessed, endorsed)
+    unratified = {p: a.key for p, a in signatures.items() if p not in signed}
+    return policy.Attestations(signed, witnessed, endorsed, unratified)
 
 
 # --- the mutable draft the fold works on --------------------------------------------------------

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Line:
-    """One statement of a report: what, whether it holds, and the detail."""
+    """One statement of a report: what, whether it holds, and the detail; a ``caution`` holds,
+    but limits what the report proves (a reader must weigh it)."""
 
     text: str
     holds: bool = True
     detail: str = ""
     depth: int = 0
+    caution: bool = False
 
 
 def human_time(moment: str | int) -> str:
