@@ -255,9 +255,18 @@ def test_convening_names_the_charters_codes_and_the_next_command(workdir: Path) 
     typo = run("negotiation", "open", "charter.toml", "--as", "XX")
     assert typo.exit_code == 2
     assert typo.stderr == "error: XX is not in the charter (PK, AF, QA, TR): convene as one\n"
-    said = ok("negotiation", "open", "charter.toml", "--as", "QA")
+    opened = run("negotiation", "open", "charter.toml", "--as", "QA")
+    said = opened.stdout
     nid = said.split()[1]
     assert f"every participant now joins: parley join -n {nid[:12]} --as CODE" in said
+    # no log witness was added to this home: the convener is told what that means
+    assert "this log has no log witnesses" in opened.stderr
+    assert "parley log witness add" in opened.stderr
+    stranger = run("join", "--as", "XX")
+    assert stranger.exit_code == 4
+    assert stranger.stderr == (
+        "error: XX: not in the charter (PK, AF, QA, TR): act as one of them\n"
+    )
 
 
 def test_a_text_naming_a_code_outside_the_charter_is_noted(workdir: Path) -> None:

@@ -279,6 +279,12 @@ def test_the_agenda_says_what_waits_for_whom() -> None:
     assert any(t.what == "witness PK's signature" for t in agenda(table.s))
     table.play("QA", T.WITNESS, moves.witness(pk))
     assert not any(t.what == "witness PK's signature" for t in agenda(table.s))
+    # a witnessed ad referendum signature waits for its ratification, not for more witnesses
+    af = table.play("AF", T.SIGN, moves.sign(v, Mode.AD_REFERENDUM)).hash
+    table.play("TR", T.WITNESS, moves.witness(af))
+    tasks = [(t.code, t.what) for t in agenda(table.s)]
+    assert ("AF", "ratify the ad referendum signature") in tasks
+    assert not any(what.startswith("witness") for _, what in tasks)
 
 
 def test_an_amendment_that_changes_nothing_is_refused() -> None:

@@ -98,6 +98,10 @@ def act(
 ) -> Receipt:
     """Sign ``move`` as ``code`` and submit it; print what was recorded."""
     nid = current(home, negotiation)
+    charter = home.services().state(nid).charter
+    if charter.participant(code) is None:  # before asking for a key file it could never need
+        codes = ", ".join(p.code for p in charter.participants)
+        raise PreconditionError(f"{code}: not in the charter ({codes}): act as one of them")
     key = home.participant_key(code, key_file)
     receipt = home.services().act(nid, code, key, move, body, audience)
     click.echo(
@@ -199,7 +203,9 @@ def join(home: Home, negotiation: str | None, code: str, key_file: Path | None) 
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--parent", "parents", multiple=True, help="Version(s) this one was drafted from.")
 @click.option(
-    "--caucus", multiple=True, help="Address only these participants (and the mediators)."
+    "--caucus",
+    multiple=True,
+    help="Address only this participant (repeat for several; the mediators see it too).",
 )
 @negotiation_option
 @actor_options
@@ -247,7 +253,13 @@ def _audience(
 
 @click.command("send")
 @click.argument("version")
-@click.option("--to", "to", multiple=True, required=True, help="Participant to send it to.")
+@click.option(
+    "--to",
+    "to",
+    multiple=True,
+    required=True,
+    help="A participant to send it to (repeat for several).",
+)
 @click.option("--deadline", help="RFC 3339 UTC time by which a reply is expected.")
 @negotiation_option
 @actor_options
@@ -352,7 +364,9 @@ def comment(home: Home, version: str, provision: str, words: str, negotiation: s
 @click.command("statement")
 @click.argument("words")
 @click.option(
-    "--caucus", multiple=True, help="Address only these participants (and the mediators)."
+    "--caucus",
+    multiple=True,
+    help="Address only this participant (repeat for several; the mediators see it too).",
 )
 @negotiation_option
 @actor_options
@@ -413,7 +427,9 @@ def terminate(home: Home, reason: str, negotiation: str | None, code: str,
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the integrated text here.")  # fmt: skip
 @click.option(
-    "--caucus", multiple=True, help="Address only these participants (and the mediators)."
+    "--caucus",
+    multiple=True,
+    help="Address only this participant (repeat for several; the mediators see it too).",
 )
 @negotiation_option
 @actor_options
@@ -424,7 +440,7 @@ def integrate(home: Home, returns: tuple[str, ...], base: str | None, text_file:
     """Merge returned amendments into a new version (a mediator); clashes become options.
 
     A confidential return integrated for more readers than it had becomes readable by them:
-    a note on stderr says so (``--caucus`` keeps the integration among fewer)."""
+    a note on stderr says so (--caucus keeps the integration among fewer)."""
     with reported():
         nid = current(home, negotiation)
         services = home.services()
