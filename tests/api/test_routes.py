@@ -12,6 +12,7 @@ import pytest
 from fastapi.routing import APIRoute
 
 from parley.api.app import create_app
+from parley.api.schemas import ReportOut
 from parley.core import bundle, log, merkle, moves, redline, redline_render, textformat, tiles
 from parley.core import text as text_model
 from parley.core.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
@@ -114,8 +115,11 @@ def test_the_bundle_verifies_in_force_and_so_does_the_verify_route(api: Api) -> 
         "/api/verify", content=data, headers={"content-type": "application/octet-stream"}
     )
     assert checked.json() == report.to_json()
+    assert checked.json()["acts"] and checked.json()["checkpoint"]["cosignatures"]
+    ReportOut.model_validate(checked.json())  # the document matches its published schema
     junk = api.client.post("/api/verify", content=b"\xff not a bundle")
     assert junk.status_code == 200 and junk.json()["verdict"] == "invalid"
+    ReportOut.model_validate(junk.json())
     huge = data.replace(b'"seq": 1,', b'"seq": ' + b"9" * 5000 + b",", 1)
     answer = api.client.post("/api/verify", content=huge)  # a traceback and a 500, once
     assert answer.status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 from collections.abc import Callable
@@ -313,3 +314,38 @@ def test_the_report_says_whose_word_the_log_key_is(good: bytes) -> None:
 def _signed_by(good: bytes, policy: str) -> str:
     report = bundle.check_bundle(good, witness_policy=policy)
     return next(line.detail for line in report.log if line.text.startswith("checkpoint of"))
+
+
+def test_the_report_as_data_names_the_file_every_act_and_the_checkpoint(
+    good: bytes, table: Table
+) -> None:
+    """What a formal finding cites: the file by its hash, each decisive act by its event, hash,
+    author and key, and the checkpoint the proofs lead to."""
+    data = bundle.check_bundle(good).to_json()
+    assert data["format"] == "parley/verify-report/v1"
+    assert data["bundle"] == {"sha256": hashlib.sha256(good).hexdigest(), "bytes": len(good)}
+    by_seq = {e.envelope.seq: e for e in table.events}
+    acts = data["acts"]
+    assert [a["event"] for a in acts] == sorted(a["event"] for a in acts)
+    for act in acts:
+        event = by_seq[act["event"]]
+        assert (act["hash"], act["type"], act["by"], act["key"], act["time"]) == (
+            event.hash, event.envelope.type.value, event.envelope.author, event.envelope.key,
+            event.envelope.time,
+        )  # fmt: skip
+    kinds = [a["type"] for a in acts]
+    assert kinds.count("sign") == 2 and kinds.count("witness") == 2 and kinds.count("endorse") == 2
+    af_accept = next(a for a in acts if a["type"] == "accept" and a["by"] == "AF")
+    assert (
+        af_accept["mode"] == "ad_referendum"
+        and by_seq[af_accept["confirmed_by"]].envelope.type is T.CONFIRM
+    )
+    witness = next(a for a in acts if a["type"] == "witness")
+    assert by_seq[witness["of_event"]].envelope.type is T.SIGN
+    checkpoint = data["checkpoint"]
+    assert checkpoint["size"] == len(table.events) and len(checkpoint["root"]) == 64
+    assert {c["witness"] for c in checkpoint["cosignatures"]} == {
+        k.name for k in WITNESS_KEYS.values()
+    }
+    invalid = bundle.check_bundle(good[:-5]).to_json()
+    assert invalid["verdict"] == "invalid" and invalid["bundle"]["bytes"] == len(good) - 5

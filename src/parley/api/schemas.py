@@ -208,27 +208,66 @@ class VersionOut(_Out):
 class LineOut(_Out):
     text: str
     holds: bool
+    caution: bool = Field(description="Holds, but limits what the report proves.")
     detail: str
     depth: int
+
+
+class BundleFileOut(_Out):
+    sha256: str = Field(description="SHA-256 of the bytes checked, in hex.")
+    bytes: int
+
+
+class ActOut(_Out):
+    """One act that decides the outcome: an acceptance of the final text, a signature, a
+    ratification's effect, a witness attestation or an endorsement."""
+
+    model_config = ConfigDict(extra="allow")
+    event: int
+    hash: str
+    type: str
+    by: str
+    key: str
+    time: str = Field(description="As its author wrote it (RFC 3339).")
+    time_words: str
+
+
+class CosignatureOut(_Out):
+    witness: str
+    key: str
+    time: int = Field(description="POSIX seconds, as the witness wrote it.")
+
+
+class CheckpointOut(_Out):
+    origin: str
+    size: int
+    root: str
+    log_key: str
+    cosignatures: list[CosignatureOut]
 
 
 class ReportOut(_Out):
     """The verifier's report (``parley verify --json``)."""
 
+    format: Literal["parley/verify-report/v1"]
+    bundle: BundleFileOut
     verdict: Literal["in_force", "not_in_force", "invalid"]
     title: str
     negotiation: str
     final_version: str | None
     problem: str | None
     events: int
+    as_of: str = Field(
+        description="Where the record in the file ends: every verdict is about that record."
+    )
+    trust: str | None = Field(description="What no bundle can prove about who holds the keys.")
     participants: list[LineOut]
     requirements: list[LineOut]
     attestations: list[LineOut]
     statements: list[LineOut]
     log: list[LineOut]
-    as_of: str = Field(
-        description="Where the record in the file ends: every verdict is about that record."
-    )
+    acts: list[ActOut]
+    checkpoint: CheckpointOut | None
 
 
 # --- the log -------------------------------------------------------------------------------------

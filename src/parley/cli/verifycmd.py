@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from parley import __version__
 from parley.cli.errors import EXIT_INVALID, EXIT_NOT_YET, EXIT_OK, reported
 from parley.cli.files import read_bytes, write_output
 from parley.core import bundle, tlogpolicy
@@ -69,7 +70,8 @@ def verify(
         witness_policy = None if policy is None else _policy(policy)
     report = bundle.check_bundle(data, witness_policy=witness_policy, negotiation=expected)
     if as_json:
-        click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+        document = {"verifier": f"parley {__version__}", **report.to_json()}
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
     else:
         print_report(report, str(file), None if policy is None else str(policy))
     if text_file is not None:
@@ -142,6 +144,7 @@ def print_report(report: Report, source: str, policy: str | None = None) -> None
     colour = {"in_force": "bold green", "not_in_force": "bold yellow", "invalid": "bold red"}
     verdict = f"[{colour[report.verdict.value]}]{HEADLINE[report.verdict]}[/]"
     console.print(f"{verdict} — {escape(source)}")
+    console.print(f"  [dim]file SHA-256 {report.sha256} ({report.size:,} bytes)[/]")
     if report.problem:
         tone = "red" if report.verdict is Verdict.INVALID else "yellow"
         console.print(f"  [{tone}]{escape(report.problem)}[/]")

@@ -13,13 +13,14 @@ raises for bad input: a malformed or tampered bundle is a report that says what 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from parley.core import policy, protocol, tlogpolicy
+from parley.core import policy, protocol, report_data, tlogpolicy
 from parley.core import text as text_model
 from parley.core.charter import Role
 from parley.core.event import EventType, SignedEvent, event_from_json
@@ -75,6 +76,12 @@ class Report:
     final_text: text_model.Text | None = field(default=None, compare=False)
     last_event: str = ""
     """When the record in the file ends, as a reader writes it (its last event's time)."""
+    sha256: str = ""
+    """The SHA-256 of the file's bytes, as a finding cites the file it is about."""
+    size: int = 0
+    acts: tuple[dict[str, Any], ...] = field(default=(), compare=False)
+    """Each act that decides the outcome, as data (``report_data.acts``)."""
+    checkpoint: dict[str, Any] | None = field(default=None, compare=False)
 
     @property
     def as_of(self) -> str:
@@ -103,11 +110,14 @@ class Report:
             ]
 
         return {
+            "format": report_data.REPORT_FORMAT,
+            "bundle": {"sha256": self.sha256, "bytes": self.size},
             "verdict": self.verdict.value, "title": self.title, "negotiation": self.negotiation,
             "final_version": self.final_version, "problem": self.problem, "events": self.events,
+            "as_of": self.as_of, "trust": TRUST if self.parties else None,
             "participants": lines(self.parties), "requirements": lines(self.requirements),
             "attestations": lines(self.attestations), "statements": lines(self.statements),
-            "log": lines(self.log), "as_of": self.as_of,
+            "log": lines(self.log), "acts": list(self.acts), "checkpoint": self.checkpoint,
         }  # fmt: skip
 
 
@@ -213,6 +223,11 @@ def check_bundle(
     ``negotiation`` is the id (or its start) of the negotiation the verifier expects, as they
     learned it from a source of their own: a bundle of any other is refused, however valid.
     """
+    report = _checked(data, witness_policy, negotiation)
+    return replace(report, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+
+
+def _checked(data: bytes, witness_policy: str | None, negotiation: str | None) -> Report:
     if witness_policy is not None:
         try:
             tlogpolicy.parse_policy(witness_policy)
@@ -258,7 +273,8 @@ def _report(state: protocol.State, events: list[SignedEvent], evidence: LogEvide
                       problem="no text has been finalized: this record holds no agreement (yet)",
                       parties=tuple(_participants(state)),
                       statements=tuple(_statement_lines(state)), log=evidence.lines,
-                      events=len(events), last_event=human_time(state.time))  # fmt: skip
+                      events=len(events), last_event=human_time(state.time),
+                      checkpoint=evidence.checkpoint)  # fmt: skip
     holds, findings = policy.evaluate(state.charter.policy, state.attestations())
     verdict = Verdict.IN_FORCE if holds and evidence.holds else Verdict.NOT_IN_FORCE
     unmet = _unmet(findings)
@@ -277,6 +293,8 @@ def _report(state: protocol.State, events: list[SignedEvent], evidence: LogEvide
         events=len(events),
         final_text=state.final_text,
         last_event=human_time(state.time),
+        acts=tuple(report_data.acts(state, events)),
+        checkpoint=evidence.checkpoint,
     )
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Any
 
-from parley.core import merkle, tlogpolicy, tlogproof
+from parley.core import merkle, report_data, tlogpolicy, tlogproof
 from parley.core.charter import Charter
 from parley.core.checkpoint import SignedCheckpoint, open_checkpoint
 from parley.core.event import SignedEvent
@@ -30,6 +31,8 @@ class LogEvidence:
     holds: bool
     problem: str | None = None
     lines: tuple[Line, ...] = ()
+    checkpoint: dict[str, Any] | None = None
+    """The checkpoint the proofs lead to, as data (``report_data.checkpoint``)."""
 
 
 def leaf_for(event: SignedEvent) -> bytes:
@@ -117,15 +120,18 @@ def _check_each(
             for c in signed.cosignatures
         ),
     ]  # fmt: skip
+    data = report_data.checkpoint(signed)
     if policy is None:
         lines.append(Line(f"{source} sets no log-witness policy: cosignatures were not required"))
-        return LogEvidence(True, lines=(*lines, UNWITNESSED))
+        return LogEvidence(True, lines=(*lines, UNWITNESSED), checkpoint=data)
     counted = policy.witness_names(signed.witness_keys)
     quorum = tlogpolicy.evaluate(policy, counted)
     lines.append(Line(f"log-witness quorum of {source}", quorum.satisfied, quorum.explanation))
     if not quorum.satisfied:
-        return LogEvidence(False, problem=f"witness {quorum.explanation}", lines=tuple(lines))
-    return LogEvidence(True, lines=(*lines, *(() if counted else (UNWITNESSED,))))
+        problem = f"witness {quorum.explanation}"
+        return LogEvidence(False, problem=problem, lines=tuple(lines), checkpoint=data)
+    lines += [] if counted else [UNWITNESSED]
+    return LogEvidence(True, lines=tuple(lines), checkpoint=data)
 
 
 UNWITNESSED = Line(

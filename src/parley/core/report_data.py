@@ -1,0 +1,69 @@
+"""The verifier's findings as data, for whoever writes them up: each act that decides the
+outcome with its event, hash, author, key and time, and the checkpoint the proofs rest on.
+
+The report's lines say the same in words (``bundle._report``); these records let a formal
+finding cite exact events and keys without parsing prose. Times are as their authors wrote them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from parley.core import protocol
+from parley.core.charter import Role
+from parley.core.checkpoint import SignedCheckpoint
+from parley.core.event import SignedEvent
+from parley.core.report import human_time
+
+REPORT_FORMAT = "parley/verify-report/v1"
+
+
+def acts(state: protocol.State, events: Sequence[SignedEvent]) -> list[dict[str, Any]]:
+    """The acceptances of the final text, signatures, ratifications, witness attestations and
+    endorsements, in the order of the record."""
+    seq = {event.hash: event.envelope.seq for event in events}
+    by_hash = {event.hash: event for event in events}
+    out: list[dict[str, Any]] = []
+    final = state.final or ""
+    for party in state.charter.codes(Role.PARTY):
+        acc = state.acceptances.get(party, {}).get(final)
+        if acc is not None:
+            out.append(_act(by_hash[acc.event], seq, mode=acc.mode.value, firm=acc.firm,
+                            confirmed_by=_seq(seq, acc.confirmed_by)))  # fmt: skip
+    for sig in state.signatures.values():
+        ratified = _seq(seq, sig.ratified_by)
+        out.append(_act(by_hash[sig.event], seq, mode=sig.mode.value, ratified_by=ratified))
+        for att in state.witnesses.get(sig.event, {}).values():
+            out.append(_act(by_hash[att.event], seq, of_event=seq[sig.event]))
+    for att in state.endorsements.values():
+        out.append(_act(by_hash[att.event], seq))
+    return sorted(out, key=lambda act: int(act["event"]))
+
+
+def _act(event: SignedEvent, seq: dict[str, int], **facts: Any) -> dict[str, Any]:
+    env = event.envelope
+    return {
+        "event": env.seq, "hash": event.hash, "type": env.type.value, "by": env.author,
+        "key": env.key, "time": env.time, "time_words": human_time(env.time),
+        **{name: value for name, value in facts.items() if value is not None},
+    }  # fmt: skip
+
+
+def _seq(seq: dict[str, int], event_hash: str | None) -> int | None:
+    return None if event_hash is None else seq[event_hash]
+
+
+def checkpoint(signed: SignedCheckpoint) -> dict[str, Any]:
+    """The checkpoint every proof leads to, its log key and its cosignatures."""
+    cp = signed.checkpoint
+    return {
+        "origin": cp.origin,
+        "size": cp.size,
+        "root": cp.root_hash.hex(),
+        "log_key": signed.log_key.vkey(),
+        "cosignatures": [
+            {"witness": c.name, "key": c.key.vkey(), "time": c.timestamp}
+            for c in signed.cosignatures
+        ],
+    }
