@@ -259,6 +259,8 @@ def test_convening_names_the_charters_codes_and_the_next_command(workdir: Path) 
     said = opened.stdout
     nid = said.split()[1]
     assert f"every participant now joins: parley join -n {nid[:12]} --as CODE" in said
+    assert "the agreement will be in force when:\n  - all of the following\n" in said
+    assert "    - PK's signature is witnessed by at least 1 of QA, TR\n" in said
     # no log witness was added to this home: the convener is told what that means
     assert "this log has no log witnesses" in opened.stderr
     assert "parley log witness add" in opened.stderr

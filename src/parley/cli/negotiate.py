@@ -19,7 +19,7 @@ from parley.cli.charter_file import EXAMPLE, read_charter
 from parley.cli.errors import reported
 from parley.cli.files import read_text
 from parley.cli.home import Home
-from parley.core import integration, moves, textformat
+from parley.core import integration, moves, policy, textformat
 from parley.core import text as text_model
 from parley.core.charter import Role
 from parley.core.event import EventType
@@ -162,6 +162,10 @@ def negotiation_open(home: Home, charter_file: Path, code: str, key_file: Path |
         key = home.participant_key(code, key_file)
         nid = home.services().open_negotiation(charter, key, code).state.negotiation
         click.echo(f"negotiation {nid} convened by {code}")
+        _, required = policy.evaluate(charter.policy, policy.Attestations())
+        click.echo("the agreement will be in force when:")
+        for finding in required:
+            click.echo(f"  {'  ' * finding.depth}- {finding.requirement}")
         if setup is not None and not setup.witnesses and not setup.remote.witnesses:
             click.echo(UNWITNESSED, err=True)
         server = f" --server {home.server_url}" if home.server_url else ""
