@@ -65,16 +65,22 @@ def test_drafts_are_not_in_the_bundle(good: bytes) -> None:
     assert {"charter", "finalize", "sign", "witness", "endorse"} <= kinds_with_body
 
 
+def _finalized(nonce: str) -> tuple[Table, str]:
+    """Talks in which both parties accepted the clean text and the mediator finalized it."""
+    table = Table(charter=make_charter(PenRule.MEDIATOR, with_log=True, nonce=nonce)).open()
+    text = clean_text()
+    v = text_model.version_hash(text)
+    table.play("QA", T.PROPOSE, moves.propose(text))
+    table.play("PK", T.ACCEPT, moves.accept(v))
+    table.play("AF", T.ACCEPT, moves.accept(v))
+    table.play("QA", T.FINALIZE, moves.finalize(text))
+    return table, v
+
+
 def test_without_the_last_witness_attestation_it_is_not_in_force(table: Table) -> None:
     events = list(table.events)
     assert events[-1].envelope.type is T.ENDORSE
-    short = Table(charter=make_charter(PenRule.MEDIATOR, with_log=True, nonce="nonce-short")).open()
-    text = clean_text()
-    v = text_model.version_hash(text)
-    short.play("QA", T.PROPOSE, moves.propose(text))
-    short.play("PK", T.ACCEPT, moves.accept(v))
-    short.play("AF", T.ACCEPT, moves.accept(v))
-    short.play("QA", T.FINALIZE, moves.finalize(text))
+    short, v = _finalized("nonce-short")
     pk = short.play("PK", T.SIGN, moves.sign(v)).hash
     af = short.play("AF", T.SIGN, moves.sign(v)).hash
     for g in ("QA", "TR"):
@@ -206,13 +212,7 @@ def test_a_replaced_event_is_named_with_the_one_it_should_follow(table: Table) -
 
 
 def test_an_unratified_ad_referendum_signature_is_said_to_be_there() -> None:
-    table = Table(charter=make_charter(PenRule.MEDIATOR, with_log=True, nonce="nonce-adref")).open()
-    text = clean_text()
-    v = text_model.version_hash(text)
-    table.play("QA", T.PROPOSE, moves.propose(text))
-    table.play("PK", T.ACCEPT, moves.accept(v))
-    table.play("AF", T.ACCEPT, moves.accept(v))
-    table.play("QA", T.FINALIZE, moves.finalize(text))
+    table, v = _finalized("nonce-adref")
     table.play("PK", T.SIGN, moves.sign(v))
     af = table.play("AF", T.SIGN, moves.sign(v, Mode.AD_REFERENDUM))
     table.play("TR", T.WITNESS, moves.witness(af.hash))
