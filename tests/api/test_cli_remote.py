@@ -139,3 +139,21 @@ def test_an_address_that_is_no_parley_server_is_said_so_in_one_line(tmp_path: Pa
         said = runner_output(cli, "status", "--as", "PK")
     assert said.count("\n") == 1 and "DOCTYPE" not in said
     assert f"{url} answered 501 Not Implemented to /api/login/challenge, not as a Parley" in said
+
+
+def test_convening_through_a_server_without_log_witnesses_says_so(tmp_path: Path) -> None:
+    """The note on a log no witness vouches for read the local log setup's shape, which a
+    server's does not have: the negotiation was convened, then the command crashed."""
+    server_home = tmp_path / "server"
+
+    def build(url: str) -> object:
+        settings = make_settings(server_home, origin=url)
+        return create_app(settings, services=open_services(settings))
+
+    with serving(build) as url:
+        cli = Cli(tmp_path / "client", url)
+        for code in ROLES:
+            cli("key", "new", code)
+        opened = cli("negotiation", "open", str(_charter(tmp_path / "charter.toml")), "--as", "QA")
+        assert "every participant now joins" in opened.stdout
+        assert "this log has no log witnesses" in opened.stderr

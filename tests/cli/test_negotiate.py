@@ -173,6 +173,12 @@ def _verify_refuses_what_would_mislead(workdir: Path) -> None:
         huge.truncate(bundle.MAX_BUNDLE_BYTES + 1)
     too_big = run("verify", "huge.json")
     assert too_big.exit_code == 2 and "larger than 67,108,864 bytes" in too_big.stderr
+    (workdir / "-").write_bytes(kept)  # a file named '-' is that file, not standard input
+    assert run("verify", "./-").exit_code == 0
+    (workdir / "bad.json").write_bytes(kept.replace(b'"sign"', b'"sigh"', 1))
+    bad = run("verify", "bad.json", "--text", "agreed-bad.txt")
+    assert bad.exit_code == 2 and "the bundle is invalid: no text written" in bad.stderr
+    assert not (workdir / "agreed-bad.txt").exists()
 
 
 def _opened() -> None:
@@ -252,6 +258,9 @@ def test_an_empty_local_store_says_where_it_is_and_that_a_server_is_elsewhere(
 def test_convening_names_the_charters_codes_and_the_next_command(workdir: Path) -> None:
     for code in ("PK", "AF", "QA", "TR"):
         ok("key", "new", code)
+    mistyped = run("negotiation", "open", "chartre.toml", "--as", "QA")
+    assert mistyped.exit_code == 3 and mistyped.stderr == "error: chartre.toml: no such file\n"
+    assert not (workdir / "home" / "log").exists()  # nothing set up for a file not there
     typo = run("negotiation", "open", "charter.toml", "--as", "XX")
     assert typo.exit_code == 2
     assert typo.stderr == "error: XX is not in the charter (PK, AF, QA, TR): convene as one\n"

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
+from parley import __version__
 from parley.core import bundle, log_evidence, moves
 from parley.core import text as text_model
 from parley.core.bundle import Verdict
@@ -193,6 +194,30 @@ def test_an_altered_event_is_blamed_not_the_one_after_it(good: bytes) -> None:
     assert "does not verify" in report.problem
 
 
+def test_an_event_altered_where_it_names_its_predecessor_is_blamed_itself(table: Table) -> None:
+    """Its own signature no longer verifies: it is named, not its validly signed predecessor."""
+    doc = json.loads(_bundle(table.events))
+    doc["events"][5]["envelope"]["prev"] = "ab" * 32
+    report = bundle.check_bundle(json.dumps(doc).encode())
+    author = doc["events"][5]["envelope"]["author"]
+    assert report.problem is not None and report.problem.startswith(
+        f"a signature does not verify: event 5 ({doc['events'][5]['envelope']['type']} by {author})"
+    )
+
+
+def test_a_crafted_body_of_a_wrong_type_is_a_verdict_not_a_crash(table: Table) -> None:
+    """A sign event whose mode is a list, validly signed by a key of the charter, had the
+    verifier raise TypeError (a traceback on the command line, a 500 from the API)."""
+    signed = next(e for e in table.events if e.envelope.type is T.SIGN)
+    env = signed.envelope
+    odd = sign_event(key_for(env.author), negotiation=env.negotiation, seq=env.seq, prev=env.prev,
+                     type=env.type, author=env.author, time=env.time,
+                     body={**(signed.body or {}), "mode": []})  # fmt: skip
+    report = bundle.check_bundle(_bundle([*table.events[: env.seq], odd]))
+    assert report.verdict is Verdict.INVALID
+    assert report.problem is not None and "mode must be 'firm' or 'ad_referendum'" in report.problem
+
+
 def test_a_replaced_event_is_named_with_the_one_it_should_follow(table: Table) -> None:
     """The last event re-signed by its own author on another history: every signature holds,
     only the link is wrong, and the report says which two events it joins."""
@@ -224,6 +249,11 @@ def test_an_unratified_ad_referendum_signature_is_said_to_be_there() -> None:
     )
     witnessed = next(d for t, d in details.items() if t.startswith("AF's signature is witnessed"))
     assert witnessed == f"signed ad referendum with key {key}, not yet ratified; witnessed by TR"
+    # the headline asks for what is missing: the ratification, not a witness TR already is
+    assert report.problem == (
+        "not yet met: AF ratifies its ad referendum signature; PK's signature is witnessed by "
+        "at least 1 of QA, TR; QA endorses the agreement; TR endorses the agreement"
+    )
 
 
 def test_a_log_no_witness_vouches_for_is_a_caution_not_a_tick(good: bytes) -> None:
@@ -323,6 +353,7 @@ def test_the_report_as_data_names_the_file_every_act_and_the_checkpoint(
     author and key, and the checkpoint the proofs lead to."""
     data = bundle.check_bundle(good).to_json()
     assert data["format"] == "parley/verify-report/v1"
+    assert data["verifier"] == f"parley {__version__}"
     assert data["bundle"] == {"sha256": hashlib.sha256(good).hexdigest(), "bytes": len(good)}
     by_seq = {e.envelope.seq: e for e in table.events}
     acts = data["acts"]

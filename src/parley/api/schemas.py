@@ -250,6 +250,7 @@ class ReportOut(_Out):
     """The verifier's report (``parley verify --json``)."""
 
     format: Literal["parley/verify-report/v1"]
+    verifier: str = Field(description="The program and version that checked the file.")
     bundle: BundleFileOut
     verdict: Literal["in_force", "not_in_force", "invalid"]
     title: str

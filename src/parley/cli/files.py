@@ -13,10 +13,11 @@ if TYPE_CHECKING:
 
 
 def read_bytes(path: Path | str, limit: int | None = None) -> bytes:
-    """A file's bytes ('-': standard input), at most ``limit`` of them; a missing file is not
-    found (exit 3), an unreadable or larger one is an input error naming it (exit 2)."""
+    """A file's bytes (the string '-': standard input; a Path never is, though ``Path("./-")``
+    prints as '-'), at most ``limit`` of them; a missing file is not found (exit 3), an unreadable
+    or larger one is an input error naming it (exit 2)."""
     try:
-        if str(path) == "-":
+        if isinstance(path, str) and path == "-":
             data = sys.stdin.buffer.read(-1 if limit is None else limit + 1)
         else:
             with Path(path).open("rb") as file:

@@ -17,9 +17,9 @@ import click
 
 from parley.cli.charter_file import EXAMPLE, read_charter
 from parley.cli.errors import reported
-from parley.cli.files import read_text
+from parley.cli.files import read_bytes, read_text
 from parley.cli.home import Home
-from parley.core import integration, moves, policy, textformat
+from parley.core import integration, moves, policy, textformat, tlogpolicy
 from parley.core import text as text_model
 from parley.core.charter import Role
 from parley.core.event import EventType
@@ -147,12 +147,18 @@ UNWITNESSED = (
 )
 
 
+def _witnesses(witness_policy: str | None) -> int:
+    """How many log witnesses a charter's log-witness policy names."""
+    return len(tlogpolicy.parse_policy(witness_policy).witness_keys) if witness_policy else 0
+
+
 @negotiation_group.command("open", help=OPEN_HELP)
 @click.argument("charter_file", type=click.Path(dir_okay=False, path_type=Path))
 @actor_options
 @pass_home
 def negotiation_open(home: Home, charter_file: Path, code: str, key_file: Path | None) -> None:
     with reported():
+        read_bytes(charter_file)  # a mistyped path is said before the home is set up
         setup = home.services().log_setup
         log = setup.charter_log() if setup else None
         charter = read_charter(charter_file, home.key_file, log)
@@ -166,7 +172,7 @@ def negotiation_open(home: Home, charter_file: Path, code: str, key_file: Path |
         click.echo("the agreement will be in force when:")
         for finding in required:
             click.echo(f"  {'  ' * finding.depth}- {finding.requirement}")
-        if setup is not None and not setup.witnesses and not setup.remote.witnesses:
+        if log is not None and not _witnesses(log.witness_policy):
             click.echo(UNWITNESSED, err=True)
         server = f" --server {home.server_url}" if home.server_url else ""
         click.echo(f"every participant now joins: parley{server} join -n {nid[:12]} --as CODE")

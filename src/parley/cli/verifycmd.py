@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from parley import __version__
 from parley.cli.errors import EXIT_INVALID, EXIT_NOT_YET, EXIT_OK, reported
 from parley.cli.files import read_bytes, write_output
 from parley.core import bundle, tlogpolicy
@@ -70,8 +69,7 @@ def verify(
         witness_policy = None if policy is None else _policy(policy)
     report = bundle.check_bundle(data, witness_policy=witness_policy, negotiation=expected)
     if as_json:
-        document = {"verifier": f"parley {__version__}", **report.to_json()}
-        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:
         print_report(report, str(file), None if policy is None else str(policy))
     if text_file is not None:
@@ -81,7 +79,7 @@ def verify(
 
 def _check_text_file(text_file: Path | None, as_json: bool, inputs: list[Path]) -> None:
     """Refuse, before anything is verified, a ``--text`` file that would overwrite an input
-    (the bundle under examination, say), that cannot be written, or that would mix the final
+    (the bundle under examination, say), whose folder is not there, or that would mix the final
     text into the JSON on standard output."""
     if text_file is None:
         return
@@ -90,21 +88,28 @@ def _check_text_file(text_file: Path | None, as_json: bool, inputs: list[Path]) 
             raise InvalidInputError("--text - with --json would mix the text into the JSON: "
                                     "name a file for the text")  # fmt: skip
         return
-    for given in inputs:
-        if (
-            str(given) != "-"
-            and given.exists()
-            and text_file.exists()
-            and given.samefile(text_file)
-        ):
-            raise InvalidInputError(
-                f"--text {text_file} is the file being read: name another file for the text"
-            )
-    if not text_file.parent.is_dir():
+    try:
+        clash = text_file.exists() and any(_same(given, text_file) for given in inputs)
+        folder = text_file.parent.is_dir()
+    except OSError as exc:
+        raise InvalidInputError(f"--text {text_file}: {exc.strerror or exc}") from None
+    if clash:
+        raise InvalidInputError(
+            f"--text {text_file} is the file being read: name another file for the text"
+        )
+    if not folder:
         raise InvalidInputError(f"--text {text_file}: the folder {text_file.parent} does not exist")
 
 
+def _same(given: Path, text_file: Path) -> bool:
+    """Whether writing ``text_file`` would write over the input ``given`` (links included)."""
+    return given.exists() and given.samefile(text_file)
+
+
 def _write_text(report: Report, text_file: Path) -> None:
+    if report.verdict is Verdict.INVALID:
+        click.echo(f"the bundle is invalid: no text written to {text_file}", err=True)
+        return
     if report.final_text is None:
         click.echo(f"no final text in this bundle: nothing written to {text_file}", err=True)
         return

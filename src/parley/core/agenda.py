@@ -6,7 +6,7 @@ says, in words, what is waiting for whom, so a delegation sees at a glance what 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from parley.core import policy
 from parley.core.charter import Role
@@ -168,9 +168,7 @@ def _witnessing(state: State) -> list[Task]:
 def unwitnessed(state: State) -> list[str]:
     """Parties whose signature the conclusion policy still wants witnessed (an ad referendum
     signature not yet ratified counts here: what it lacks is its ratification, not witnesses)."""
-    facts = state.attestations()
-    signed = replace(facts, signed={**facts.unratified, **facts.signed})
-    _, findings = policy.evaluate(state.charter.policy, signed)
+    _, findings = policy.evaluate(state.charter.policy, state.attestations().once_ratified())
     return [
         party for party in state.signatures
         if any(not f.holds and f.requirement.startswith(f"{party}'s signature") for f in findings)

@@ -94,6 +94,11 @@ class Report:
             "of this negotiation exported later, by a participant or from its server, would."
         )
 
+    @property
+    def verifier(self) -> str:
+        """What checked the file (this program and its version)."""
+        return report_data.VERIFIER
+
     def to_json(self) -> dict[str, Any]:
         """The same report as data (``parley verify --json``)."""
 
@@ -110,7 +115,7 @@ class Report:
             ]
 
         return {
-            "format": report_data.REPORT_FORMAT,
+            "format": report_data.REPORT_FORMAT, "verifier": self.verifier,
             "bundle": {"sha256": self.sha256, "bytes": self.size},
             "verdict": self.verdict.value, "title": self.title, "negotiation": self.negotiation,
             "final_version": self.final_version, "problem": self.problem, "events": self.events,
@@ -197,7 +202,8 @@ def _check_chain(events: Sequence[SignedEvent]) -> None:
                 "out of order"
             )
         if i and env.prev != events[i - 1].hash:
-            protocol.fold(events[:i])  # an altered earlier event is the fault to name
+            # an altered event is the fault to name: an earlier one, or this one
+            protocol.check_signature(protocol.fold(events[:i]), event)
             before = events[i - 1].envelope
             raise InvalidInputError(
                 f"event {i} ({env.type} by {env.author}) follows another event {i - 1} than the "
@@ -237,13 +243,15 @@ def _checked(data: bytes, witness_policy: str | None, negotiation: str | None) -
         events, proofs = parse_bundle(data)
         state = protocol.fold(events)
         evidence = check_log(state.charter, events, proofs, witness_policy)
+        if negotiation is not None and not state.negotiation.startswith(negotiation.lower()):
+            return Report(Verdict.INVALID, state.charter.title, state.negotiation,
+                          problem=f"this is negotiation {state.negotiation}, not the one you "
+                          f"expect ({negotiation})", events=len(events))  # fmt: skip
+        return _report(state, events, evidence)
     except (ParleyError, RecursionError) as exc:
         return Report(Verdict.INVALID, problem=_plain(exc))
-    if negotiation is not None and not state.negotiation.startswith(negotiation.lower()):
-        return Report(Verdict.INVALID, state.charter.title, state.negotiation,
-                      problem=f"this is negotiation {state.negotiation}, not the one you expect "
-                      f"({negotiation})", events=len(events))  # fmt: skip
-    return _report(state, events, evidence)
+    except Exception as exc:  # a fault of ours a crafted file found: still a verdict, not a crash
+        return Report(Verdict.INVALID, problem=f"cannot be checked: {type(exc).__name__} ({exc})")
 
 
 def _plain(exc: BaseException) -> str:
@@ -277,7 +285,7 @@ def _report(state: protocol.State, events: list[SignedEvent], evidence: LogEvide
                       checkpoint=evidence.checkpoint)  # fmt: skip
     holds, findings = policy.evaluate(state.charter.policy, state.attestations())
     verdict = Verdict.IN_FORCE if holds and evidence.holds else Verdict.NOT_IN_FORCE
-    unmet = _unmet(findings)
+    unmet = None if holds else _unmet(state)
     problem = evidence.problem or (None if unmet is None else f"not yet met: {unmet}")
     return Report(
         verdict=verdict,
@@ -298,9 +306,14 @@ def _report(state: protocol.State, events: list[SignedEvent], evidence: LogEvide
     )
 
 
-def _unmet(findings: Sequence[policy.Finding]) -> str | None:
-    """The requirements not met that have none below them (not "all of the following")."""
-    unmet = [
+def _unmet(state: protocol.State) -> str | None:
+    """What is still missing, in words: each ad referendum signature awaiting its ratification,
+    then the requirements not met even once those are ratified, those that have none below them
+    (not "all of the following")."""
+    facts = state.attestations()
+    _, findings = policy.evaluate(state.charter.policy, facts.once_ratified())
+    unmet = [f"{party} ratifies its ad referendum signature" for party in facts.unratified]
+    unmet += [
         found.requirement
         for i, found in enumerate(findings)
         if not found.holds and (i + 1 == len(findings) or findings[i + 1].depth <= found.depth)

@@ -14,7 +14,7 @@ JSON form (in the charter)::
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from parley.core import canonical
 from parley.core.text import check_code
@@ -82,6 +82,11 @@ class Attestations:
     unratified: Mapping[str, str] = field(default_factory=dict)
     """Party code → key id of an ad referendum signature not yet ratified (it counts for
     nothing yet; the report says it is there)."""
+
+    def once_ratified(self) -> Attestations:
+        """The same facts as if every ad referendum signature were ratified: what would still
+        be missing then is missing for another reason than a ratification."""
+        return replace(self, signed={**self.unratified, **self.signed}, unratified={})
 
 
 @dataclass(frozen=True, slots=True)

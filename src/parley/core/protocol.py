@@ -265,6 +265,12 @@ def apply(state: State, event: SignedEvent) -> State:
     return draft.freeze()
 
 
+def check_signature(state: State, event: SignedEvent) -> None:
+    """Raise unless ``event`` is signed by its author with a key the charter lists for them,
+    wherever it claims to sit (a verifier names an altered event by this)."""
+    _Draft.thaw(state)._check_signature(event)
+
+
 def replay(state: State | None, events: Iterable[SignedEvent]) -> State:
     """The state after events a store already accepted, from ``state`` (the charter if None).
 
@@ -571,7 +577,7 @@ def _strs(body: Mapping[str, Any], key: str) -> list[str]:
 
 def _mode(body: Mapping[str, Any]) -> Mode:
     value = body.get("mode", "firm")
-    if value not in Mode._value2member_map_:
+    if not isinstance(value, str) or value not in Mode._value2member_map_:
         raise InvalidInputError(f"mode must be 'firm' or 'ad_referendum', found {value!r}")
     return Mode(value)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from parley import __version__
 from parley.core import protocol
 from parley.core.charter import Role
 from parley.core.checkpoint import SignedCheckpoint
@@ -17,11 +18,14 @@ from parley.core.event import SignedEvent
 from parley.core.report import human_time
 
 REPORT_FORMAT = "parley/verify-report/v1"
+VERIFIER = f"parley {__version__}"
+"""What checked the file, as a finding names it."""
 
 
 def acts(state: protocol.State, events: Sequence[SignedEvent]) -> list[dict[str, Any]]:
-    """The acceptances of the final text, signatures, ratifications, witness attestations and
-    endorsements, in the order of the record."""
+    """The acceptances of the final text, signatures, witness attestations and endorsements, in
+    the order of the record (a confirmation or ratification as the ``confirmed_by`` or
+    ``ratified_by`` event of the act it completes)."""
     seq = {event.hash: event.envelope.seq for event in events}
     by_hash = {event.hash: event for event in events}
     out: list[dict[str, Any]] = []
