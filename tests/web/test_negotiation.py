@@ -371,6 +371,24 @@ def test_a_tampered_proposal_is_not_signed(table: dict[str, Delegation]) -> None
     page.unroute("**/prepare/statement")
 
 
+def test_a_prepared_move_is_withdrawn_when_the_form_changes(table: dict[str, Delegation]) -> None:
+    """A date corrected after preparing was signed as first prepared: the prepared move must go
+    as soon as the form no longer says the same, and what is signed is what it says now."""
+    tr = table["TR"]
+    page = _seated(tr)
+    form = page.locator("form[data-move=statement]")
+    form.locator("textarea").fill("A statement with a typo.")
+    form.locator("button[type=submit]").click()
+    expect(form.locator(".proposal")).to_contain_text("A statement with a typo.")
+    form.locator("textarea").fill("A statement without one.")
+    expect(form.locator(".proposal")).to_be_hidden()
+    expect(form.locator(".form-error")).to_contain_text("prepare it again")
+    tr.sign(form)
+    history = tr.page.request.get(tr.server.url + f"/api/negotiations/{tr.nid}/events").json()
+    said = [e["body"]["text"] for e in history["events"] if e["envelope"]["type"] == "statement"]
+    assert said[-1] == "A statement without one." and "A statement with a typo." not in said
+
+
 def test_the_dashboard_updates_itself_and_never_goes_back_to_an_older_answer(
     table: dict[str, Delegation],
 ) -> None:

@@ -232,8 +232,23 @@ async function signAndSubmit(form, proposal, button) {
   }
 }
 
+// A prepared move is what gets signed: once the form changes it no longer says what the form
+// says, so it is withdrawn (a date corrected after preparing was signed as first prepared).
+function withdrawOnEdit(form) {
+  const withdraw = (ev) => {
+    const box = $(".proposal", form);
+    if (!box || box.hidden || box.contains(ev.target)) return;
+    box.hidden = true;
+    box.textContent = "";
+    say($(".form-error", form), "The form changed after it was prepared: prepare it again to see, and sign, what it says now.");
+  };
+  form.addEventListener("input", withdraw);
+  form.addEventListener("change", withdraw);
+}
+
 function wireMoveForms() {
   for (const form of $$("form[data-move]")) {
+    withdrawOnEdit(form);
     form.addEventListener("submit", (ev) => {
       ev.preventDefault();
       // busy, not disabled: a disabled button drops the keyboard focus to the page's top
@@ -349,6 +364,7 @@ function wireConvene() {
   const form = $("#convene-form");
   if (!form) return;
   fillOwnKey(form);
+  withdrawOnEdit(form);
   $("#add-participant").addEventListener("click", addParticipant);
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
