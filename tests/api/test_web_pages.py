@@ -198,3 +198,21 @@ def test_the_home_page_reads_nothing_for_the_negotiations_that_are_not_the_calle
     monkeypatch.setattr(api.services, "reading", logged)
     page = api.client.get("/")
     assert page.status_code == 200 and reads == ["a read"]  # the listing, and nothing else
+
+
+def test_a_deadline_already_past_is_refused_and_a_missed_one_is_marked_overdue(api: Api) -> None:
+    """A reply-by date of 2020 was prepared, signed and listed like any other."""
+    nid = api.open()
+    draft = clean_text()
+    v1 = text_model.version_hash(draft)
+    api.play("QA", T.PROPOSE, moves.propose(draft))
+    token = api.party("QA").headers["Authorization"].removeprefix("Bearer ")
+    api.client.cookies.set(COOKIE, token)
+    form = {"version": v1, "to": ["PK", "AF"], "deadline": "2020-01-01T12:00"}
+    refused = api.client.post(f"/n/{nid}/prepare/send", data=form)
+    assert refused.status_code == 422
+    assert "the deadline 1 January 2020, 12:00 UTC has passed" in refused.json()["error"]["message"]
+    # a deadline that passed after the sending (the rules took it then) is marked, not hidden
+    api.play("QA", T.SEND, moves.send(v1, ["AF", "PK"], "2026-03-05T17:00:00Z"))
+    page = api.client.get(f"/n/{nid}")
+    assert "overdue: was due 5 March 2026, 17:00 UTC" in page.text

@@ -81,6 +81,9 @@ def test_a_whole_negotiation_from_the_command_line(workdir: Path) -> None:
     assert stranger.stderr == "error: XX: not in the charter (PK, AF, QA, TR)\n"
     early = run("sign", "--as", "PK")
     assert early.exit_code == 4 and "no final text to sign yet" in early.stderr
+    past = run("send", short, "--to", "PK", "--deadline", "2020-01-01T12:00:00Z", "--as", "QA")
+    assert past.exit_code == 2
+    assert past.stderr.startswith("error: the deadline 1 January 2020, 12:00 UTC has passed")
     ok(
         "send",
         short,

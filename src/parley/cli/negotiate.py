@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from parley.cli.home import Home
 from parley.core import integration, moves, policy, textformat, tlogpolicy
 from parley.core import text as text_model
 from parley.core.charter import Role
-from parley.core.event import EventType
+from parley.core.event import EventType, format_time
 from parley.core.integration import Return
 from parley.core.prefix import hex_prefix
 from parley.core.protocol import Mode
@@ -279,7 +280,8 @@ def send(home: Home, version: str, to: tuple[str, ...], deadline: str | None,
     """Send a version for review (recorded as disclosure)."""
     with reported():
         full = version_of(home, negotiation, version)
-        act(home, negotiation, code, key_file, EventType.SEND, moves.send(full, list(to), deadline))
+        body = moves.send(full, list(to), deadline, format_time(datetime.now(UTC)))
+        act(home, negotiation, code, key_file, EventType.SEND, body)
 
 
 @click.command("amend")

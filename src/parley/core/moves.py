@@ -12,9 +12,11 @@ from typing import Any
 from parley.core import charter as charters
 from parley.core import text as text_model
 from parley.core.charter import Charter
-from parley.core.event import EventType, SignedEvent, sign_event
+from parley.core.event import EventType, SignedEvent, parse_time, sign_event
 from parley.core.keys import SigningKey
 from parley.core.protocol import Mode, State
+from parley.core.report import human_time
+from parley.errors import InvalidInputError
 
 Body = dict[str, Any]
 
@@ -71,10 +73,17 @@ def propose(text: text_model.Text, parents: tuple[str, ...] = ()) -> Body:
     return {**version_body(text), "parents": list(parents)}
 
 
-def send(version: str, to: list[str], deadline: str | None = None) -> Body:
-    """Send a version for review to ``to``; the disclosure record."""
+def send(version: str, to: list[str], deadline: str | None = None, now: str | None = None) -> Body:
+    """Send a version for review to ``to``; the disclosure record. A deadline already past at
+    ``now`` (when the sender acts) is refused: nobody could meet it. (The rules do not check it
+    when an event is applied: the time of reading is not the time of sending.)"""
     body: Body = {"version": version, "to": sorted(to)}
     if deadline is not None:
+        if now is not None and parse_time(deadline) <= parse_time(now):
+            raise InvalidInputError(
+                f"the deadline {human_time(deadline)} has passed (it is {human_time(now)}): "
+                "give a later one"
+            )
         body["deadline"] = deadline
     return body
 

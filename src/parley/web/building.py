@@ -126,7 +126,7 @@ def _send(room: Room, form: Form) -> Proposal:
     if not to:
         raise InvalidInputError("choose at least one participant to send the version to")
     deadline = _deadline(form.get("deadline").strip())
-    body = moves.send(version, to, deadline)
+    body = moves.send(version, to, deadline, room.ctx.services.now())
     due = f", reply by {human_time(deadline)}" if deadline else ""
     return Proposal(body, None, f"Send version {short(version)} to {', '.join(to)}{due}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,16 @@ _env = jinja2.Environment(
 
 
 _env.filters["when"] = human_time
+
+
+def due(deadline: str) -> str:
+    """A reply-by time as a reader needs it: still to come, or already missed."""
+    if parse_time(deadline) <= datetime.now(UTC):
+        return f"overdue: was due {human_time(deadline)}"
+    return f"by {human_time(deadline)}"
+
+
+_env.filters["due"] = due
 
 
 _env.filters["short"] = short
