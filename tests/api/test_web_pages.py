@@ -216,3 +216,21 @@ def test_a_deadline_already_past_is_refused_and_a_missed_one_is_marked_overdue(a
     api.play("QA", T.SEND, moves.send(v1, ["AF", "PK"], "2026-03-05T17:00:00Z"))
     page = api.client.get(f"/n/{nid}")
     assert "overdue: was due 5 March 2026, 17:00 UTC" in page.text
+
+
+def test_an_amendment_cannot_hold_brackets_for_others_or_for_nobody(api: Api) -> None:
+    """PK's edit on the Amend page put '[three]{XX}' and '[three]{AF}' into a provision: both
+    were offered for signing."""
+    nid, v1 = _sent(api)
+    token = api.party("PK").headers["Authorization"].removeprefix("Bearer ")
+    api.client.cookies.set(COOKIE, token)
+    provision = next(iter(text_model.citations(clean_text())))
+    for holder, said in (("XX", "XX: not in the charter"), ("AF", "yours (PK), not AF's")):
+        words = f"Within [three]{{{holder}}} days."
+        form = {"base": v1, "ops": "[]", "op": "body", "id": provision,
+                "form": f"body-{provision}", "body": words}  # fmt: skip
+        page = api.client.post(f"/n/{nid}/amend", data=form)
+        assert page.status_code == 422 and said in page.text.replace("&#39;", "'")
+    form = {"base": v1, "ops": "[]", "op": "body", "id": provision, "form": f"body-{provision}",
+            "body": "Within [three]{PK} days."}  # fmt: skip
+    assert api.client.post(f"/n/{nid}/amend", data=form).status_code == 200

@@ -293,6 +293,22 @@ def test_a_text_naming_a_code_outside_the_charter_is_noted(workdir: Path) -> Non
     assert run("propose", "draft.txt", "--as", "QA").stderr == ""
 
 
+def test_a_party_amends_with_brackets_of_its_own_only(workdir: Path) -> None:
+    _opened()
+    draft = ok("propose", "draft.txt", "--as", "QA").split("version ")[-1].strip()
+    ok("send", draft[:8], "--to", "PK", "--as", "QA")
+    for holder in ("AF", "PK"):
+        words = f"any cross-border attack within [60]{{{holder}}} days"
+        (workdir / f"{holder}.txt").write_text(TEXT.replace("any cross-border attack", words))
+    theirs = run("amend", "AF.txt", "--base", draft[:8], "--as", "PK")
+    assert theirs.exit_code == 2
+    assert theirs.stderr == (
+        "error: a bracket, option or reservation you add is yours (PK), not AF's: only the "
+        "mediators attribute wording to others\n"
+    )
+    ok("amend", "PK.txt", "--base", draft[:8], "--as", "PK")
+
+
 def _returned_in_caucus(workdir: Path) -> tuple[str, str]:
     """The talks open, QA's draft sent, and PK's return to it in caucus: the two versions."""
     _opened()

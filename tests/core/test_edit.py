@@ -76,3 +76,31 @@ def test_errors_are_specific() -> None:
         edit.insert(sample(), Provision("art-1", Kind.ARTICLE), after="art-2")
     with pytest.raises(InvalidInputError, match="does not appear"):
         edit.replace_words(sample(), "art-1", "Second", "Third")
+
+
+CODES = ("PK", "AF", "QA")
+
+
+def test_a_party_adds_brackets_of_its_own_only_and_never_of_a_stranger() -> None:
+    before = sample()
+    bracketed = (Run("Within "), Bracket("three", ("PK",)), Run(" days."))
+    mine = edit.set_body(before, "art-1", bracketed)
+    edit.check_attribution(before, mine, "PK", CODES, mediator=False)  # PK's own: fine
+    theirs = edit.set_body(before, "art-1", (Bracket("three", ("AF",)),))
+    with pytest.raises(InvalidInputError, match=r"yours \(PK\), not AF's"):
+        edit.check_attribution(before, theirs, "PK", CODES, mediator=False)
+    edit.check_attribution(before, theirs, "QA", CODES, mediator=True)  # a mediator attributes
+    nobody = edit.set_body(before, "art-1", (Bracket("three", ("XX",)),))
+    with pytest.raises(InvalidInputError, match=r"XX: not in the charter \(PK, AF, QA\)"):
+        edit.check_attribution(before, nobody, "QA", CODES, mediator=True)
+
+
+def test_what_a_provision_named_before_may_stay_and_move_within_it() -> None:
+    """Art. 2 already names AF (a bracket and an option): PK's edit of its words keeps them; a
+    bracket AF holds elsewhere does not let PK add one for AF in another provision."""
+    before = sample()
+    reworded = edit.replace_words(before, "art-2", "notify", "inform")
+    edit.check_attribution(before, reworded, "PK", CODES, mediator=False)
+    elsewhere = edit.set_body(before, "art-1", (Bracket("First", ("AF",)),))
+    with pytest.raises(InvalidInputError, match="not AF's"):
+        edit.check_attribution(before, elsewhere, "PK", CODES, mediator=False)

@@ -20,7 +20,7 @@ from parley.cli.charter_file import EXAMPLE, read_charter
 from parley.cli.errors import reported
 from parley.cli.files import read_bytes, read_text
 from parley.cli.home import Home
-from parley.core import integration, moves, policy, textformat, tlogpolicy
+from parley.core import edit, integration, moves, policy, textformat, tlogpolicy
 from parley.core import text as text_model
 from parley.core.charter import Role
 from parley.core.event import EventType, format_time
@@ -298,6 +298,11 @@ def amend(home: Home, file: Path, base: str, note: str, caucus: bool,
     with reported():
         text = read_text(file)
         full = version_of(home, negotiation, base)
+        state = home.services().state(current(home, negotiation))
+        me = state.charter.participant(code)
+        if full in state.texts and me is not None:
+            edit.check_attribution(state.texts[full], text, code, state.charter.codes(),
+                                   mediator=me.has(Role.MEDIATOR))  # fmt: skip
         audience = _audience(home, negotiation, code, (code,)) if caucus else None
         receipt = act(
             home,

@@ -7,7 +7,7 @@ change that would break the text (a duplicate id, a bad body) is an InvalidInput
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from typing import TypeVar
 
@@ -149,6 +149,32 @@ def move(text: Text, provision_id: str, *, parent: str | None = None,
     if provision is None:
         raise NotFoundError(f"no provision {provision_id!r} in this text")
     return insert(remove(text, provision_id), provision, parent=parent, after=after)
+
+
+def check_attribution(
+    before: Text, after: Text, author: str, codes: Collection[str], *, mediator: bool
+) -> None:
+    """Refuse a change that makes a provision name a code it did not (a bracket's holder, an
+    option's proposer, a reservation) outside the charter, or, made by a delegation that is not a
+    mediator, any code but its own: a bracket held by nobody can never be lifted, and a party
+    may not put words in another's mouth (the mediators attribute positions when they
+    integrate)."""
+    was = text_model.codes_by_provision(before)
+    added: set[str] = set()
+    for provision, named in text_model.codes_by_provision(after).items():
+        added |= named - was.get(provision, set())
+    strangers = sorted(added - set(codes))
+    if strangers:
+        raise InvalidInputError(
+            f"{', '.join(strangers)}: not in the charter ({', '.join(codes)}): a bracket, an "
+            "option or a reservation is held by a participant"
+        )
+    others = sorted(added - {author})
+    if others and not mediator:
+        raise InvalidInputError(
+            f"a bracket, option or reservation you add is yours ({author}), not "
+            f"{', '.join(others)}'s: only the mediators attribute wording to others"
+        )
 
 
 def _add(codes: tuple[str, ...], code: str) -> tuple[str, ...]:

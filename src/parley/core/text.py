@@ -169,11 +169,16 @@ def status(text: Text) -> Status:
 
 def codes_named(text: Text) -> set[str]:
     """Every participant code the text names: bracket holders, option proposers, reservations."""
-    named: set[str] = set()
+    return set().union(*codes_by_provision(text).values())
+
+
+def codes_by_provision(text: Text) -> dict[str, set[str]]:
+    """The codes each provision names (by provision id), as ``codes_named`` counts them."""
+    out: dict[str, set[str]] = {}
     for provision, _ in walk(text):
-        named.update(provision.reservations)
+        named = out[provision.id] = set(provision.reservations)
         _named_in(provision.body, named)
-    return named
+    return out
 
 
 def _named_in(body: tuple[Inline, ...], named: set[str]) -> None:

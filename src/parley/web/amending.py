@@ -13,6 +13,7 @@ from parley.core import (
     protocol,
     textformat,
 )
+from parley.core.charter import Role
 from parley.core.event import EventType
 from parley.core.json_fields import parse_json
 from parley.core.text import Kind, Provision, Text
@@ -111,11 +112,19 @@ def apply_op(text: Text, op: Op, me: str) -> Text:
     return action(text, op, me)
 
 
+def apply_checked(room: Room, text: Text, op: Op) -> Text:
+    """``apply_op`` as the caller: what it makes the text name must be theirs to name."""
+    changed = apply_op(text, op, room.me.code)
+    edit.check_attribution(text, changed, room.me.code, room.state.charter.codes(),
+                           mediator=room.me.has(Role.MEDIATOR))  # fmt: skip
+    return changed
+
+
 def working_text(room: Room, base: str, ops: list[Op]) -> Text:
     text = room.text(base)
     for n, op in enumerate(ops, 1):
         try:
-            text = apply_op(text, op, room.me.code)
+            text = apply_checked(room, text, op)
         except ParleyError as exc:
             raise InvalidInputError(f"change {n} no longer applies: {exc}") from exc
     return text

@@ -33,7 +33,7 @@ from parley.web.amending import (
     Op,
     amend_base,
     amend_move,
-    apply_op,
+    apply_checked,
     describe_op,
     op_from_form,
     parse_ops,
@@ -73,7 +73,7 @@ async def amend_edit(request: Request, nid: str) -> Response:
     else:
         op = op_from_form(form)
         try:
-            apply_op(working, op, room.me.code)
+            apply_checked(room, working, op)
             ops.append(op)
             kept = {"id": op.get("id"), "form": form.get("form")}
         except ParleyError as exc:
