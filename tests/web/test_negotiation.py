@@ -82,7 +82,7 @@ def _edit(d: Delegation, provision: str, old: str, new: str) -> None:
     area = details.locator("textarea[name=body]")
     area.fill(area.input_value().replace(old, new))
     with page.expect_navigation():
-        details.get_by_role("button", name="Keep this wording").click()
+        details.get_by_role("button", name="Save this wording").click()
 
 
 OPEN_ALL = "document.querySelectorAll('details.edit-provision').forEach(x => x.open = true)"
@@ -191,13 +191,26 @@ def test_the_whole_negotiation_in_four_browsers(
     area = details.locator("textarea[name=body]")
     area.fill(area.input_value() + " [unclosed")
     with pk.page.expect_navigation():
-        details.get_by_role("button", name="Keep this wording").click()
+        details.get_by_role("button", name="Save this wording").click()
     refused = pk.page.locator("[id='body-art-incidents.2']")
     expect(refused).to_be_focused()
     expect(refused).to_have_attribute("aria-invalid", "true")
+    # leaving the page with changes not yet signed asks first; staying keeps them
+    asked: list[str] = []
+
+    def stay(dialog: Any) -> None:
+        asked.append(dialog.type)
+        dialog.dismiss()
+
+    pk.page.once("dialog", stay)
+    pk.page.get_by_role("link", name="Versions", exact=True).click(no_wait_after=True)
+    assert asked == ["beforeunload"]  # the click returns once the browser asked and was answered
+    expect(pk.page.locator("#main")).to_contain_text("forty-eight")
     form = pk.page.locator("form[data-move=amend]")
     form.get_by_label("Only the mediators (caucus)").check()
     pk.sign(form)
+    # the page it lands on says what was just recorded
+    expect(pk.page.locator(".recorded")).to_contain_text("Recorded: Return amended version")
     af.go("/n/{nid}/amend")
     _edit(af, "art-trade.1", "within seven days", "within forty-eight hours")
     form = af.page.locator("form[data-move=amend]")
@@ -209,6 +222,13 @@ def test_the_whole_negotiation_in_four_browsers(
     expect(af.page.locator("aside")).to_contain_text("confidential")
     page = tr.go("/n/{nid}/integrate")
     shot(tr.page, "06-integrate")
+    # on a phone the returns' ids stay whole (they were squeezed to a letter a line)
+    tr.page.set_viewport_size({"width": 390, "height": 844})
+    ids = page.locator("label.inline .hash")
+    wider = "e => { const r = e.getBoundingClientRect(); return r.width > r.height }"
+    assert ids.count() == 2 and all(ids.nth(i).evaluate(wider) for i in range(2))
+    shot(page.locator("fieldset").first, "06c-phone-integrate-returns")
+    tr.page.set_viewport_size({"width": 1280, "height": 720})
     expect(page.locator("p.warning")).to_contain_text("is confidential (PK, QA, TR)")
     # a choice changed but not merged again is not what the prepare form would send
     page.locator("#merge-choices select[name^=decide-]").first.select_option("base")

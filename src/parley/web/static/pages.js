@@ -153,6 +153,39 @@ function wireKeysPage() {
 
 // --- making a move: prepare, show, check, sign, submit --------------------------------------
 
+// What was just recorded, said again on the page the browser goes to next (the page it was
+// said on is replaced a moment later, and the next one may look just as before the move).
+const RECORDED = "parley-recorded";
+
+let recorded = false; // the move is on the record: leaving the page loses nothing
+
+function remember(text) {
+  recorded = true;
+  try { sessionStorage.setItem(RECORDED, text); } catch { /* storage refused: the page says it once */ }
+}
+
+// Amendments in progress live in the page until they are signed: leaving it (another tab of
+// the negotiation, say) would drop them without a word, so the browser asks first.
+function wireUnsavedAmendment() {
+  const ops = $("form input[name=ops]");
+  if (!ops || ops.value === "[]") return;
+  let editing = false; // an edit of this page posts the page itself, changes included
+  document.addEventListener("submit", (ev) => { if (!ev.target.matches("form[data-move]")) editing = true; }, true);
+  window.addEventListener("beforeunload", (ev) => {
+    if (editing || recorded) return;
+    ev.preventDefault();
+    ev.returnValue = "";
+  });
+}
+
+function showRecorded() {
+  let text = null;
+  try { text = sessionStorage.getItem(RECORDED); sessionStorage.removeItem(RECORDED); } catch { return; }
+  const main = $("main");
+  if (!text || !main) return;
+  main.prepend(element("p", { class: "form-ok recorded", role: "status", text }));
+}
+
 function showProposal(form, proposal, note, signer = signAndSubmit) {
   const box = $(".proposal", form);
   box.textContent = "";
@@ -221,9 +254,11 @@ async function signAndSubmit(form, proposal, button) {
     }
     const box = $(".proposal", form);
     box.textContent = "";
-    const done = element("p", { class: "form-ok", role: "status", text: `Signed and recorded as event ${data.seq}. The negotiation is ${String(data.phase).replace("_", " ")}.` });
+    const said = `Signed and recorded as event ${data.seq}. The negotiation is ${String(data.phase).replace("_", " ")}.`;
+    const done = element("p", { class: "form-ok", role: "status", text: said });
     box.append(done);
     focusOn(done);
+    remember(`Recorded: ${proposal.summary} (event ${data.seq}). The negotiation is ${String(data.phase).replace("_", " ")}.`);
     setTimeout(() => location.assign(form.dataset.next || location.pathname + location.search), 900);
   } catch (e) {
     say(error, e.message || String(e));
@@ -317,6 +352,7 @@ async function signCharter(form, proposal, button) {
     const box = $(".proposal", form);
     box.textContent = "";
     box.append(element("p", { class: "form-ok", role: "status", text: `Convened: negotiation ${negotiation.slice(0, 12)}… is recorded. Every participant now joins it; opening its dashboard.` }));
+    remember(`Recorded: the charter of negotiation ${negotiation.slice(0, 12)}…. Every participant now joins it.`);
     setTimeout(() => location.assign(`/n/${negotiation}`), 900);
   } catch (e) {
     say(error, e.message || String(e));
@@ -560,6 +596,8 @@ function wireIntegrate() {
 }
 
 keyStatus();
+showRecorded();
+wireUnsavedAmendment();
 wireIntegrate();
 wireKeysPage();
 wireMoveForms();
