@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import pytest
 
 from parley.api.login import COOKIE
-from parley.core import moves, textformat
+from parley.core import bundle, moves, textformat
 from parley.core import text as text_model
 from parley.core.event import EventType as T
 from parley.core.event import body_hash
@@ -234,3 +234,17 @@ def test_an_amendment_cannot_hold_brackets_for_others_or_for_nobody(api: Api) ->
     form = {"base": v1, "ops": "[]", "op": "body", "id": provision, "form": f"body-{provision}",
             "body": "Within [three]{PK} days."}  # fmt: skip
     assert api.client.post(f"/n/{nid}/amend", data=form).status_code == 200
+
+
+def test_a_fault_nobody_foresaw_is_a_page_in_words_not_json(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Verify page once answered a browser with the API's JSON error."""
+
+    def broken(data: bytes, **_: Any) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(bundle, "check_bundle", broken)
+    page = api.client.post("/verify", data={"bundle": "{}"})
+    assert page.status_code == 500 and page.headers["content-type"].startswith("text/html")
+    assert "Something went wrong on the server" in page.text and "a bug" not in page.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -114,6 +115,7 @@ def _site(request: Request) -> dict[str, Any]:
 
 
 Page = Callable[..., Awaitable[Response]]
+LOG = logging.getLogger("parley.web")
 
 
 def guarded(handler: Page) -> Page:
@@ -126,8 +128,17 @@ def guarded(handler: Page) -> Page:
         except ParleyError as exc:
             status, code = status_of(exc)
             return render(request, "error.html", status, message=str(exc), code=code)
+        except Exception:  # nobody foresaw it: logged, and a page in words, not the API's JSON
+            LOG.exception("%s %s: unexpected error", request.method, request.url.path)
+            return render(request, "error.html", 500, message=UNEXPECTED, code="internal")
 
     return run
+
+
+UNEXPECTED = (
+    "something went wrong on the server, and nothing was recorded by this page: try again, and "
+    "if it happens again, tell the server's operator (the error is in the server's log)"
+)
 
 
 def json_error(exc: ParleyError) -> JSONResponse:
