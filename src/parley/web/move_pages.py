@@ -103,6 +103,7 @@ def _amend_view(
             "summary": summary_line(lines.summary),
             "unchanged": lines.unchanged,
         }
+    move = amend_move(room, base)
     return render(
         request,
         "amend.html",
@@ -118,7 +119,9 @@ def _amend_view(
         kinds=[k.value for k in Kind],
         preview=preview,
         error=error,
-        move=amend_move(room, base),
+        move=move,
+        # in mediated talks a return goes to the mediators first (they forward what they choose)
+        caucus_first=move == "amend" and room.state.charter.pen is PenRule.MEDIATOR,
         may_amend=allowed(room, EventType.AMEND) or allowed(room, EventType.PROPOSE),
         working_json=json.dumps(text_model.to_json(working), ensure_ascii=False, indent=1),
         version=text_model.version_hash(working),
