@@ -202,7 +202,7 @@ def _clashing_returns(workdir: Path) -> tuple[str, list[str]]:
     for code, words in (("PK", "any cross-border attack within 30 days"),
                         ("AF", "any cross-border attack within 90 days")):  # fmt: skip
         (workdir / f"{code}.txt").write_text(TEXT.replace("any cross-border attack", words))
-        said = ok("amend", f"{code}.txt", "--base", draft[:8], "--as", code)
+        said = ok("amend", f"{code}.txt", "--base", draft[:8], "--everyone", "--as", code)
         returns.append(said.split("version ")[-1].split()[0].rstrip(":"))
     return draft, returns
 
@@ -307,6 +307,10 @@ def test_a_party_amends_with_brackets_of_its_own_only(workdir: Path) -> None:
         "mediators attribute wording to others\n"
     )
     ok("amend", "PK.txt", "--base", draft[:8], "--as", "PK")
+    # in mediated talks a return goes to the mediators unless its author says otherwise
+    events = json.loads(ok("history", "--json", "--as", "QA"))
+    returned = next(e["envelope"] for e in events if e["envelope"]["type"] == "amend")
+    assert returned["audience"] == ["PK", "QA", "TR"]
 
 
 def _returned_in_caucus(workdir: Path) -> tuple[str, str]:

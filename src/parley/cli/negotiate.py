@@ -288,11 +288,16 @@ def send(home: Home, version: str, to: tuple[str, ...], deadline: str | None,
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--base", required=True, help="The version you were sent.")
 @click.option("--note", default="", help="A note to the mediators.")
-@click.option("--caucus", is_flag=True, help="Only the mediators (and you) see the text.")
+@click.option(
+    "--caucus/--everyone",
+    default=None,
+    help="Only the mediators (and you) see the text, or everyone [default: --caucus in mediated "
+    "talks, where the mediators forward what they choose; --everyone where the pen alternates].",
+)
 @negotiation_option
 @actor_options
 @pass_home
-def amend(home: Home, file: Path, base: str, note: str, caucus: bool,
+def amend(home: Home, file: Path, base: str, note: str, caucus: bool | None,
           negotiation: str | None, code: str, key_file: Path | None) -> None:  # fmt: skip
     """Return an amended version against the version you were sent."""
     with reported():
@@ -303,6 +308,8 @@ def amend(home: Home, file: Path, base: str, note: str, caucus: bool,
         if full in state.texts and me is not None:
             edit.check_attribution(state.texts[full], text, code, state.charter.codes(),
                                    mediator=me.has(Role.MEDIATOR))  # fmt: skip
+        if caucus is None:
+            caucus = moves.returns_in_caucus(state.charter)
         audience = _audience(home, negotiation, code, (code,)) if caucus else None
         receipt = act(
             home,

@@ -11,7 +11,7 @@ from typing import Any
 
 from parley.core import charter as charters
 from parley.core import text as text_model
-from parley.core.charter import Charter
+from parley.core.charter import Charter, PenRule
 from parley.core.event import EventType, SignedEvent, parse_time, sign_event
 from parley.core.keys import SigningKey
 from parley.core.protocol import Mode, State
@@ -86,6 +86,12 @@ def send(version: str, to: list[str], deadline: str | None = None, now: str | No
             )
         body["deadline"] = deadline
     return body
+
+
+def returns_in_caucus(charter: Charter) -> bool:
+    """Whether a return goes to the mediators alone unless its author says otherwise: in
+    mediated talks, where the mediators forward what they choose (a caucus with each party)."""
+    return charter.pen is PenRule.MEDIATOR
 
 
 def amend(base: str, text: text_model.Text, note: str = "") -> Body:

@@ -121,7 +121,7 @@ def _amend_view(
         error=error,
         move=move,
         # in mediated talks a return goes to the mediators first (they forward what they choose)
-        caucus_first=move == "amend" and room.state.charter.pen is PenRule.MEDIATOR,
+        caucus_first=move == "amend" and moves.returns_in_caucus(room.state.charter),
         may_amend=allowed(room, EventType.AMEND) or allowed(room, EventType.PROPOSE),
         working_json=json.dumps(text_model.to_json(working), ensure_ascii=False, indent=1),
         version=text_model.version_hash(working),
