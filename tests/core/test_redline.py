@@ -222,6 +222,10 @@ def test_title_and_language_changed() -> None:
           ("equal", " at "), ("delete", "10:30"), ("insert", "10:45"), ("equal", ".")]),
         ("Articles 3-5 and 7", "Articles 3–6 and 7",
          [("equal", "Articles "), ("delete", "3-5"), ("insert", "3–6"), ("equal", " and 7")]),
+        # A word joined by a hyphen is replaced whole, not piece by piece around the hyphen.
+        ("within seventy-two hours", "within forty-eight hours",
+         [("equal", "within "), ("delete", "seventy-two"), ("insert", "forty-eight"),
+          ("equal", " hours")]),
     ],
 )  # fmt: skip
 def test_words_changed(old: str, new: str, expected: list[tuple[str, str]]) -> None:

@@ -60,13 +60,15 @@ def _word_diff(old: str, new: str) -> tuple[Words, ...]:
 
 
 def _merge_gaps(ops: list[words.Opcode], a: Sequence[Token]) -> list[words.Opcode]:
-    """Fold a kept stretch of mere white space between two changes into one change.
+    """Fold a kept stretch of mere white space, or a lone joiner inside a word, between two
+    changes into one change.
 
-    "the quick fox" → "a slow fox" then reads "~~the quick~~ **a slow** fox", not word by word.
+    "the quick fox" → "a slow fox" then reads "~~the quick~~ **a slow** fox", not word by word,
+    and "seventy-two" → "forty-eight" "~~seventy-two~~ **forty-eight**", not "~~seventy~~-~~two~~".
     """
     out: list[words.Opcode] = []
     for k, (tag, i1, i2, j1, j2) in enumerate(ops):
-        gap = tag == "equal" and 0 < k < len(ops) - 1 and _blank(a[i1:i2])
+        gap = tag == "equal" and 0 < k < len(ops) - 1 and _glue(a[i1:i2])
         if tag == "equal" and not gap:
             out.append((tag, i1, i2, j1, j2))
         elif out and out[-1][0] == "replace":
@@ -76,7 +78,14 @@ def _merge_gaps(ops: list[words.Opcode], a: Sequence[Token]) -> list[words.Opcod
     return out
 
 
-def _blank(tokens: Sequence[Token]) -> bool:
+JOINERS = frozenset("-\u2010\u2011'\u2019/")
+"""Marks that join two words into one ("seventy-two", "Parties'", "and/or")."""
+
+
+def _glue(tokens: Sequence[Token]) -> bool:
+    """White space only, or one joiner alone: nothing a reader would read as kept."""
+    if len(tokens) == 1 and tokens[0] in JOINERS:
+        return True
     return all(isinstance(t, str) and t.isspace() for t in tokens)
 
 
