@@ -40,6 +40,7 @@ def test_a_conflict_settled_by_picking_a_wording_is_no_longer_listed(api: Api) -
     api.client.cookies.set(COOKIE, token)
     page = api.client.get(f"/n/{nid}/integrate")
     assert page.status_code == 200 and "Conflicts that became options" in page.text
+    assert "<li>Article 1: " in page.text  # cited as a lawyer cites it, not by its id
     query = (f"base={v1}&returns={returns['PK']}&returns={returns['AF']}"
              f"&decide-art-1=return:{returns['AF']}")  # fmt: skip
     picked = api.client.get(f"/n/{nid}/integrate?{query}")

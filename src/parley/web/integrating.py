@@ -77,7 +77,7 @@ def merge_returns(room: Room, form: Form) -> Merged:
         decisions,
         # a conflict settled by a decision (a wording picked or written) is no longer open
         [
-            _conflict_words(c)
+            _conflict_words(c, text_model.citations(text))
             for c in result.conflicts
             if c.provision is None or c.provision in _still_options(decisions)
         ],
@@ -94,8 +94,9 @@ def _in_document_order(text: Text, rows: list[dict[str, Any]]) -> list[dict[str,
     return [{**r, "cite": cites.get(r["provision"], r["provision"])} for r in ordered]
 
 
-def _conflict_words(c: merge.Conflict) -> str:
-    where = c.provision or "the text"
+def _conflict_words(c: merge.Conflict, cites: Mapping[str, str]) -> str:
+    """A clash as a lawyer reads it: the provision by its citation ("Article 1(1)")."""
+    where = cites.get(c.provision, c.provision) if c.provision else "the text"
     return f"{where}: {c.kind.value} — “{c.ours or 'nothing'}” against “{c.theirs or 'nothing'}”"
 
 
