@@ -447,6 +447,19 @@ def test_the_dashboard_updates_itself_and_never_goes_back_to_an_older_answer(
     assert "the older answer" not in page.evaluate("window.shownLive")
 
 
+def test_a_key_whose_session_ended_is_told_to_log_in_again(server: Server, browser: Any) -> None:
+    """The home page said "You are not logged in… load it (or create one)" to a delegation
+    whose key was in the browser and whose session had merely ended."""
+    context = browser.new_context()
+    d = Delegation(context, server, "AF")
+    d.log_in()
+    context.clear_cookies()
+    page = d.go("/")
+    expect(page.locator("#logged-out")).to_contain_text("AF's key is in this browser")
+    expect(page.locator("#logged-out")).to_contain_text("Log in again")
+    context.close()
+
+
 def test_a_stranger_sees_nothing(server: Server, browser: Any) -> None:
     context = browser.new_context()
     page = context.new_page()

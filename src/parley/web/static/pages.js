@@ -55,6 +55,12 @@ async function keyStatus() {
     $("#key-status").append("Key in this browser: ", element("strong", { text: record.name }),
       ` (${record.keyId})` + (page.session === record.vkey ? " · logged in" : " · not logged in"));
   }
+  const loggedOut = $("#logged-out");
+  if (record && !page.session && loggedOut) { // the key is here; only its session has ended
+    loggedOut.textContent = "";
+    loggedOut.append(element("strong", { text: `${record.name}'s key is in this browser, but its session has ended.` }),
+      " Log in again with it on the ", element("a", { href: "/keys", text: "Keys" }), " page.");
+  }
   return record;
 }
 
@@ -101,7 +107,8 @@ async function renderKeys() {
   list.textContent = "";
   if (!keys.length) list.append(element("p", { class: "empty", text: "None yet." }));
   for (const k of keys) {
-    const use = element("button", { type: "button", class: "secondary", text: `Use ${k.name}` });
+    // two keys of one delegation (a new demo, a replaced key) are told apart by their ids
+    const use = element("button", { type: "button", class: "secondary", text: `Use ${k.name} (${k.vkey.split("+")[1]})` });
     use.addEventListener("click", () => guard(async () => {
       signing.useKey(k.vkey);
       await signing.login(k);
