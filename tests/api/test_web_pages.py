@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -213,8 +214,10 @@ def test_a_deadline_already_past_is_refused_and_a_missed_one_is_marked_overdue(a
     refused = api.client.post(f"/n/{nid}/prepare/send", data=form)
     assert refused.status_code == 422
     assert "the deadline 1 January 2020, 12:00 UTC has passed" in refused.json()["error"]["message"]
-    # a deadline that passed after the sending (the rules took it then) is marked, not hidden
+    # by the server's clock: still to come, then missed (marked, not hidden)
     api.play("QA", T.SEND, moves.send(v1, ["AF", "PK"], "2026-03-05T17:00:00Z"))
+    assert "by 5 March 2026, 17:00 UTC" in api.client.get(f"/n/{nid}").text
+    api.services.clock.now += timedelta(days=5)  # type: ignore[attr-defined]
     page = api.client.get(f"/n/{nid}")
     assert "overdue: was due 5 March 2026, 17:00 UTC" in page.text
 
@@ -249,3 +252,22 @@ def test_a_fault_nobody_foresaw_is_a_page_in_words_not_json(
     page = api.client.post("/verify", data={"bundle": "{}"})
     assert page.status_code == 500 and page.headers["content-type"].startswith("text/html")
     assert "Something went wrong on the server" in page.text and "a bug" not in page.text
+
+
+def test_an_edit_may_put_back_what_an_earlier_edit_took_out(api: Api) -> None:
+    """Each edit was judged against the one before: AF's bracket, agreed by one edit and put
+    back by the next, was refused as an attribution to PK's name of AF's words."""
+    nid = api.open()
+    text = textformat.parse_bytes(BRACKETED.replace("{PK}", "{AF}").encode())
+    v1 = text_model.version_hash(text)
+    api.play("QA", T.PROPOSE, moves.propose(text))
+    api.play("QA", T.SEND, moves.send(v1, ["PK"]))
+    token = api.party("PK").headers["Authorization"].removeprefix("Bearer ")
+    api.client.cookies.set(COOKIE, token)
+    agreed = '[{"op": "agree", "id": "art-1", "index": "0"}]'
+    back = {"base": v1, "ops": agreed, "op": "body", "id": "art-1", "form": "body-art-1",
+            "body": "The Parties shall refrain from [all]{AF} cross-border attacks."}  # fmt: skip
+    assert api.client.post(f"/n/{nid}/amend", data=back).status_code == 200
+    more = {**back, "body": "The Parties shall refrain from [all]{AF} [such]{AF} attacks."}
+    refused = api.client.post(f"/n/{nid}/amend", data=more)
+    assert refused.status_code == 422 and "not AF&#39;s" in refused.text

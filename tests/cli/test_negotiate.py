@@ -283,13 +283,18 @@ def test_convening_names_the_charters_codes_and_the_next_command(workdir: Path) 
     )
 
 
-def test_a_text_naming_a_code_outside_the_charter_is_noted(workdir: Path) -> None:
+def test_a_text_naming_a_code_outside_the_charter_is_refused(workdir: Path) -> None:
+    """A bracket held by a typo could never be lifted, and a signed version is for good: the
+    drafter is told before anything is recorded (it was recorded, with a note, before)."""
     _opened()
     typo = TEXT.replace("any cross-border attack", "any cross-border attack within [60]{PKK} days")
     (workdir / "typo.txt").write_text(typo, encoding="utf-8")
     said = run("propose", "typo.txt", "--as", "QA")
-    assert said.exit_code == 0  # recorded: the text is valid, the note is for the drafter
-    assert said.stderr == "note: the text names PKK, not in the charter (PK, AF, QA, TR)\n"
+    assert said.exit_code == 2
+    assert said.stderr == (
+        "error: PKK: not in the charter (PK, AF, QA, TR): a bracket, an option or a reservation "
+        "is held by a participant\n"
+    )
     assert run("propose", "draft.txt", "--as", "QA").stderr == ""
 
 

@@ -95,12 +95,21 @@ def test_a_party_adds_brackets_of_its_own_only_and_never_of_a_stranger() -> None
         edit.check_attribution(before, nobody, "QA", CODES, mediator=True)
 
 
-def test_what_a_provision_named_before_may_stay_and_move_within_it() -> None:
-    """Art. 2 already names AF (a bracket and an option): PK's edit of its words keeps them; a
-    bracket AF holds elsewhere does not let PK add one for AF in another provision."""
+def test_what_was_attributed_may_stay_or_move_but_nothing_more_in_anyone_elses_name() -> None:
+    """Art. 2 already names AF (a bracket and an option): PK may reword around them and move
+    them, but not add or change anything held in AF's name, there or anywhere else."""
     before = sample()
     reworded = edit.replace_words(before, "art-2", "notify", "inform")
     edit.check_attribution(before, reworded, "PK", CODES, mediator=False)
-    elsewhere = edit.set_body(before, "art-1", (Bracket("First", ("AF",)),))
-    with pytest.raises(InvalidInputError, match="not AF's"):
-        edit.check_attribution(before, elsewhere, "PK", CODES, mediator=False)
+    moved = edit.move(before, "art-2", after=None)  # art-2 before art-1: still AF's, unchanged
+    edit.check_attribution(before, moved, "PK", CODES, mediator=False)
+    for changed in (
+        edit.set_body(before, "art-1", (Bracket("First", ("AF",)),)),  # elsewhere
+        edit.set_body(before, "art-2", (Bracket("States", ("AF",)),)),  # AF's, other words
+        edit.set_body(before, "art-2", (*before.provisions[1].body, Bracket("more", ("AF",)))),
+        edit.reserve(before, "art-1", "AF"),
+    ):
+        with pytest.raises(InvalidInputError, match="not AF's"):
+            edit.check_attribution(before, changed, "PK", CODES, mediator=False)
+    agreed = edit.agree_bracket(before, "art-2")  # taking AF's bracket away proposes agreement
+    edit.check_attribution(before, agreed, "PK", CODES, mediator=False)

@@ -458,6 +458,7 @@ ERRORS = [
     (HEAD + "[  ]\n", 5, 1, "empty bracket"),
     (HEAD + "[one [two]]\n", 5, 1, "unclosed bracket"),
     (HEAD + "one [four times a year{PK}\n", 5, 5, "no ']' before the '{'"),
+    (HEAD + "Pay [$5 {approx}] now.\n", 5, 9, "unexpected '{'"),
     (HEAD + "a \\x b\n", 5, 3, "backslash"),
     (HEAD + "a b \\\n", 5, 5, "backslash"),
     (HEAD + "#hashtag\n", 5, 2, "space after its '#'"),

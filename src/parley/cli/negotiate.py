@@ -9,8 +9,7 @@ the services.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
-from datetime import UTC, datetime
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +22,10 @@ from parley.cli.home import Home
 from parley.core import edit, integration, moves, policy, textformat, tlogpolicy
 from parley.core import text as text_model
 from parley.core.charter import Role
-from parley.core.event import EventType, format_time
+from parley.core.event import EventType
 from parley.core.integration import Return
 from parley.core.prefix import hex_prefix
-from parley.core.protocol import Mode
+from parley.core.protocol import Mode, State
 from parley.errors import InvalidInputError, NotFoundError, PreconditionError
 from parley.services import Receipt
 
@@ -227,6 +226,7 @@ def propose(home: Home, file: Path, parents: tuple[str, ...], caucus: tuple[str,
     with reported():
         text = read_text(file)
         full = tuple(version_of(home, negotiation, p) for p in parents)
+        _check_authorship(home, negotiation, code, full[0] if full else None, text)
         receipt = act(
             home,
             negotiation,
@@ -238,6 +238,23 @@ def propose(home: Home, file: Path, parents: tuple[str, ...], caucus: tuple[str,
         )
         click.echo(f"version {text_model.version_hash(text)}")
         _note_strangers(receipt, text)
+
+
+def _check_authorship(
+    home: Home, negotiation: str | None, code: str, before: str | None, text: text_model.Text
+) -> State:
+    """Refuse a text that attributes to others what ``code`` may not (``edit.check_attribution``)
+    against the version it was drafted from: ``before``, else the latest ``code`` can read, else
+    nothing. The negotiation's state, for what comes next."""
+    state = home.services().state(current(home, negotiation))
+    me = state.charter.participant(code)
+    if me is None:
+        return state  # acting as a stranger is refused as such
+    readable = [v for v in state.versions if v in state.texts]
+    start = before if before in state.texts else (readable[-1] if readable else None)
+    was = state.texts[start] if start else replace(text, provisions=())
+    edit.check_attribution(was, text, code, state.charter.codes(), mediator=me.has(Role.MEDIATOR))
+    return state
 
 
 def _note_strangers(receipt: Receipt, text: text_model.Text) -> None:
@@ -280,7 +297,7 @@ def send(home: Home, version: str, to: tuple[str, ...], deadline: str | None,
     """Send a version for review (recorded as disclosure)."""
     with reported():
         full = version_of(home, negotiation, version)
-        body = moves.send(full, list(to), deadline, format_time(datetime.now(UTC)))
+        body = moves.send(full, list(to), deadline, home.services().now())
         act(home, negotiation, code, key_file, EventType.SEND, body)
 
 
@@ -303,11 +320,7 @@ def amend(home: Home, file: Path, base: str, note: str, caucus: bool | None,
     with reported():
         text = read_text(file)
         full = version_of(home, negotiation, base)
-        state = home.services().state(current(home, negotiation))
-        me = state.charter.participant(code)
-        if full in state.texts and me is not None:
-            edit.check_attribution(state.texts[full], text, code, state.charter.codes(),
-                                   mediator=me.has(Role.MEDIATOR))  # fmt: skip
+        state = _check_authorship(home, negotiation, code, full, text)
         if caucus is None:
             caucus = moves.returns_in_caucus(state.charter)
         audience = _audience(home, negotiation, code, (code,)) if caucus else None

@@ -7,7 +7,8 @@ change that would break the text (a duplicate id, a bad body) is an InvalidInput
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections import Counter
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import replace
 from typing import TypeVar
 
@@ -154,27 +155,43 @@ def move(text: Text, provision_id: str, *, parent: str | None = None,
 def check_attribution(
     before: Text, after: Text, author: str, codes: Collection[str], *, mediator: bool
 ) -> None:
-    """Refuse a change that makes a provision name a code it did not (a bracket's holder, an
-    option's proposer, a reservation) outside the charter, or, made by a delegation that is not a
-    mediator, any code but its own: a bracket held by nobody can never be lifted, and a party
-    may not put words in another's mouth (the mediators attribute positions when they
-    integrate)."""
-    was = text_model.codes_by_provision(before)
-    added: set[str] = set()
-    for provision, named in text_model.codes_by_provision(after).items():
-        added |= named - was.get(provision, set())
-    strangers = sorted(added - set(codes))
+    """Refuse a text that attributes something ``before`` did not (a bracket to its holders, an
+    option to its proposer, a reservation to its party) to a code outside the charter, or, made
+    by a delegation that is not a mediator, to anyone but itself: a bracket held by nobody can
+    never be lifted, and a party may not put words in another's mouth (the mediators attribute
+    positions when they integrate). What ``before`` attributed may stay, wherever it moved."""
+    added = Counter(_attributed(after)) - Counter(_attributed(before))
+    new = {code for code, _ in added}
+    strangers = sorted(new - set(codes))
     if strangers:
         raise InvalidInputError(
             f"{', '.join(strangers)}: not in the charter ({', '.join(codes)}): a bracket, an "
             "option or a reservation is held by a participant"
         )
-    others = sorted(added - {author})
+    others = sorted(new - {author})
     if others and not mediator:
         raise InvalidInputError(
             f"a bracket, option or reservation you add is yours ({author}), not "
             f"{', '.join(others)}'s: only the mediators attribute wording to others"
         )
+
+
+def _attributed(text: Text) -> Iterator[tuple[str, str]]:
+    """Each thing the text attributes to a code, as (code, what): a bracket's words, an option's
+    words, a reservation (of whichever provision: its words may be amended under it)."""
+    for provision, _ in text_model.walk(text):
+        yield from ((code, "a reservation") for code in provision.reservations)
+        yield from _attributed_in(provision.body)
+
+
+def _attributed_in(body: tuple[Inline, ...]) -> Iterator[tuple[str, str]]:
+    for item in body:
+        if isinstance(item, Bracket):
+            yield from ((code, f"[{item.text}]") for code in item.holders)
+        elif isinstance(item, Options):
+            for option in item.options:
+                yield option.proposer, f"option: {text_model.plain(option.body)}"
+                yield from _attributed_in(option.body)
 
 
 def _add(codes: tuple[str, ...], code: str) -> tuple[str, ...]:

@@ -169,16 +169,11 @@ def status(text: Text) -> Status:
 
 def codes_named(text: Text) -> set[str]:
     """Every participant code the text names: bracket holders, option proposers, reservations."""
-    return set().union(*codes_by_provision(text).values())
-
-
-def codes_by_provision(text: Text) -> dict[str, set[str]]:
-    """The codes each provision names (by provision id), as ``codes_named`` counts them."""
-    out: dict[str, set[str]] = {}
+    named: set[str] = set()
     for provision, _ in walk(text):
-        named = out[provision.id] = set(provision.reservations)
+        named.update(provision.reservations)
         _named_in(provision.body, named)
-    return out
+    return named
 
 
 def _named_in(body: tuple[Inline, ...], named: set[str]) -> None:

@@ -119,12 +119,14 @@ class _InlineReader:
         words, pos = self.text(start + 1, stop)
         if pos >= len(self.p) or self.p[pos] in "[|":
             self.fail(start, "unclosed bracket: the '[' opened here has no ']'")
-        if self.p[pos] != "]":  # '[four times a year{PK}': the bracket is what is left open
-            self.fail(
-                start,
-                f"unclosed bracket: the '[' opened here has no ']' before the {self.p[pos]!r} "
-                "(holders follow the closing bracket, as in [words]{AF,PK})",
-            )
+        if self.p[pos] != "]":
+            if self.p[pos] == "{" and "]" not in self.p[pos:]:  # '[four times a year{PK}'
+                self.fail(
+                    start,
+                    "unclosed bracket: the '[' opened here has no ']' before the '{' (holders "
+                    "follow the closing bracket, as in [words]{AF,PK})",
+                )
+            self.brace(pos)
         words = squash(words)
         if not words:
             self.fail(start, "empty bracket: put the words not yet agreed between '[' and ']'")

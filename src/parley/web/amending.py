@@ -112,19 +112,31 @@ def apply_op(text: Text, op: Op, me: str) -> Text:
     return action(text, op, me)
 
 
-def apply_checked(room: Room, text: Text, op: Op) -> Text:
-    """``apply_op`` as the caller: what it makes the text name must be theirs to name."""
+def apply_checked(room: Room, base: Text, text: Text, op: Op) -> Text:
+    """``apply_op`` as the caller, the result judged against the version amended: what it
+    attributes to others beyond what that version did must be the caller's to attribute (so
+    putting back what an earlier edit took out is no attribution)."""
+    lifted = op.get("code") or room.me.code
+    if op.get("op") == "release" and lifted != room.me.code and not room.me.has(Role.MEDIATOR):
+        raise InvalidInputError(
+            f"a delegation lifts its own reservations, not {lifted}'s (the mediators may lift any)"
+        )
     changed = apply_op(text, op, room.me.code)
-    edit.check_attribution(text, changed, room.me.code, room.state.charter.codes(),
-                           mediator=room.me.has(Role.MEDIATOR))  # fmt: skip
+    check_as_author(room, base, changed)
     return changed
 
 
+def check_as_author(room: Room, before: Text, after: Text) -> None:
+    """``edit.check_attribution`` for the caller, a mediator or not."""
+    edit.check_attribution(before, after, room.me.code, room.state.charter.codes(),
+                           mediator=room.me.has(Role.MEDIATOR))  # fmt: skip
+
+
 def working_text(room: Room, base: str, ops: list[Op]) -> Text:
-    text = room.text(base)
+    text = original = room.text(base)
     for n, op in enumerate(ops, 1):
         try:
-            text = apply_checked(room, text, op)
+            text = apply_checked(room, original, text, op)
         except ParleyError as exc:
             raise InvalidInputError(f"change {n} no longer applies: {exc}") from exc
     return text

@@ -7,7 +7,7 @@ it was not shown.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from parley.core import (
@@ -30,11 +30,12 @@ from parley.errors import (
     InvalidInputError,
     PreconditionError,
 )
-from parley.web.amending import parse_ops, working_text
+from parley.web.amending import check_as_author, parse_ops, working_text
 from parley.web.caller import Room, form_version
 from parley.web.forms import Form
 from parley.web.integrating import merge_returns
 from parley.web.site import short
+from parley.web.views import current_version
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +221,8 @@ def _amend(room: Room, form: Form) -> Proposal:
 def _propose(room: Room, form: Form) -> Proposal:
     if form.get("source").strip():
         text = textformat.parse(form.get("source"))
+        current = current_version(room.state)
+        check_as_author(room, room.text(current) if current else replace(text, provisions=()), text)
         body = moves.propose(text)
         version = text_model.version_hash(text)
         return Proposal(body, _audience(room, form), f"Propose version {short(version)}")

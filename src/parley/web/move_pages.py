@@ -73,7 +73,7 @@ async def amend_edit(request: Request, nid: str) -> Response:
     else:
         op = op_from_form(form)
         try:
-            apply_checked(room, working, op)
+            apply_checked(room, room.text(base), working, op)
             ops.append(op)
             kept = {"id": op.get("id"), "form": form.get("form")}
         except ParleyError as exc:

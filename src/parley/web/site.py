@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -69,9 +68,10 @@ _env = jinja2.Environment(
 _env.filters["when"] = human_time
 
 
-def due(deadline: str) -> str:
-    """A reply-by time as a reader needs it: still to come, or already missed."""
-    if parse_time(deadline) <= datetime.now(UTC):
+def due(deadline: str, now: str) -> str:
+    """A reply-by time as a reader needs it: still to come, or already missed (at ``now``, the
+    server's clock)."""
+    if parse_time(deadline) <= parse_time(now):
         return f"overdue: was due {human_time(deadline)}"
     return f"by {human_time(deadline)}"
 
@@ -111,6 +111,7 @@ def _site(request: Request) -> dict[str, Any]:
         "vkey": key.vkey() if key else None,
         "signed_in": key.name if key else None,
         "demo": demo_dir(request) is not None,
+        "now": context_of(request).services.now(),
     }
 
 

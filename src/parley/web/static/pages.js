@@ -175,11 +175,14 @@ function remember(text) {
 // the negotiation, say) would drop them without a word, so the browser asks first.
 function wireUnsavedAmendment() {
   const ops = $("form input[name=ops]");
-  if (!ops || ops.value === "[]") return;
+  if (!ops) return;
+  let unsaved = ops.value !== "[]"; // edits kept in the page, or words typed and not yet saved
   let editing = false; // an edit of this page posts the page itself, changes included
+  document.addEventListener("input", (ev) => { if (ev.target.closest("details.edit-provision")) unsaved = true; });
   document.addEventListener("submit", (ev) => { if (!ev.target.matches("form[data-move]")) editing = true; }, true);
+  window.addEventListener("pageshow", () => { editing = false; });
   window.addEventListener("beforeunload", (ev) => {
-    if (editing || recorded) return;
+    if (!unsaved || editing || recorded) return;
     ev.preventDefault();
     ev.returnValue = "";
   });
@@ -280,6 +283,7 @@ function withdrawOnEdit(form) {
   const withdraw = (ev) => {
     const box = $(".proposal", form);
     if (!box || box.hidden || box.contains(ev.target)) return;
+    if ($(".form-ok", box) || $("[data-sign]", box)?.disabled) return; // signing, or recorded
     box.hidden = true;
     box.textContent = "";
     say($(".form-error", form), "The form changed after it was prepared: prepare it again to see, and sign, what it says now.");
@@ -359,7 +363,7 @@ async function signCharter(form, proposal, button) {
     const box = $(".proposal", form);
     box.textContent = "";
     box.append(element("p", { class: "form-ok", role: "status", text: `Convened: negotiation ${negotiation.slice(0, 12)}… is recorded. Every participant now joins it; opening its dashboard.` }));
-    remember(`Recorded: the charter of negotiation ${negotiation.slice(0, 12)}…. Every participant now joins it.`);
+    remember(`Recorded: the charter of negotiation ${negotiation.slice(0, 12)}…; every participant now joins it.`);
     setTimeout(() => location.assign(`/n/${negotiation}`), 900);
   } catch (e) {
     say(error, e.message || String(e));
@@ -584,6 +588,8 @@ function wireIntegrate() {
   const stale = () => {
     // what the prepare form would send is the last merge, shown below; not these new choices
     move.querySelector("button[type=submit]").disabled = true;
+    const box = $(".proposal", move);
+    if (box && !$(".form-ok", box)) { box.hidden = true; box.textContent = ""; } // nor what was prepared
     say(move.querySelector(".form-error"), "You changed the choices above: merge again with them before preparing the integration.");
   };
   choices.addEventListener("input", (event) => {
