@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -53,9 +55,12 @@ def runner_output(cli: Cli, *args: str) -> str:
     return result.output
 
 
-def test_the_cli_drives_a_whole_negotiation_through_the_server(tmp_path: Path) -> None:
+@contextmanager
+def convened(tmp_path: Path, witnesses: tuple[str, ...]) -> Iterator[tuple[str, Cli, Result]]:
+    """A server whose home has ``witnesses``, a client with every delegation's key, and QA's
+    `negotiation open` there: the server's URL, the client, and what the command said."""
     server_home = tmp_path / "server"
-    for name in ("qa-log-witness", "tr-log-witness"):
+    for name in witnesses:
         Home(server_home).add_witness(name)
 
     def build(url: str) -> object:
@@ -66,7 +71,12 @@ def test_the_cli_drives_a_whole_negotiation_through_the_server(tmp_path: Path) -
         cli = Cli(tmp_path / "client", url)
         for code in ROLES:
             cli("key", "new", code)
-        opened = cli("negotiation", "open", str(_charter(tmp_path / "charter.toml")), "--as", "QA")
+        yield url, cli, cli("negotiation", "open", str(_charter(tmp_path / "charter.toml")),
+                            "--as", "QA")  # fmt: skip
+
+
+def test_the_cli_drives_a_whole_negotiation_through_the_server(tmp_path: Path) -> None:
+    with convened(tmp_path, ("qa-log-witness", "tr-log-witness")) as (url, cli, opened):
         nid = re.search(r"negotiation ([0-9a-f]{64})", opened.output)
         assert nid is not None
         for code in ROLES:
@@ -144,16 +154,6 @@ def test_an_address_that_is_no_parley_server_is_said_so_in_one_line(tmp_path: Pa
 def test_convening_through_a_server_without_log_witnesses_says_so(tmp_path: Path) -> None:
     """The note on a log no witness vouches for read the local log setup's shape, which a
     server's does not have: the negotiation was convened, then the command crashed."""
-    server_home = tmp_path / "server"
-
-    def build(url: str) -> object:
-        settings = make_settings(server_home, origin=url)
-        return create_app(settings, services=open_services(settings))
-
-    with serving(build) as url:
-        cli = Cli(tmp_path / "client", url)
-        for code in ROLES:
-            cli("key", "new", code)
-        opened = cli("negotiation", "open", str(_charter(tmp_path / "charter.toml")), "--as", "QA")
+    with convened(tmp_path, ()) as (_, _cli, opened):
         assert "every participant now joins" in opened.stdout
         assert "this log has no log witnesses" in opened.stderr
