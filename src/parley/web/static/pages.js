@@ -200,11 +200,15 @@ function showProposal(form, proposal, note, signer = signAndSubmit) {
   const box = $(".proposal", form);
   box.textContent = "";
   const env = proposal.envelope;
+  // what a delegation decides on first; the envelope's bookkeeping below, for whoever checks it
   const facts = element("dl", { class: "facts" });
-  const rows = [["Move", env.type], ["By", `${env.author} with key ${env.key}`], ["Event number", String(env.seq)],
-    ["After event", env.prev ? env.prev.slice(0, 16) + "…" : "none"], ["Time", env.time],
-    ["Readable by", env.audience === "all" ? "everyone" : env.audience.join(", ")], ["Body hash", env.body]];
+  const rows = [["By", `${env.author} with key ${env.key}`],
+    ["Readable by", env.audience === "all" ? "everyone in the negotiation" : env.audience.join(", ")]];
   for (const [k, v] of rows) facts.append(element("dt", { text: k }), element("dd", { text: v }));
+  const technical = element("dl", { class: "facts" });
+  const more = [["Move", env.type], ["Event number", String(env.seq)],
+    ["After event", env.prev ? env.prev.slice(0, 16) + "…" : "none"], ["Time", env.time], ["Body hash", env.body]];
+  for (const [k, v] of more) technical.append(element("dt", { text: k }), element("dd", { text: v }));
   const sign = element("button", { type: "button", "data-sign": "" , text: "Sign with my key and submit" });
   const cancel = element("button", { type: "button", class: "secondary", text: "Cancel" });
   cancel.addEventListener("click", () => {
@@ -214,6 +218,7 @@ function showProposal(form, proposal, note, signer = signAndSubmit) {
   sign.addEventListener("click", () => signer(form, proposal, sign));
   if (note) box.append(element("p", { class: "notice", role: "status", text: note }));
   box.append(element("h3", { text: proposal.summary }), facts,
+    element("details", {}, element("summary", { text: "What your key signs: the event's envelope" }), technical),
     element("details", {}, element("summary", { text: "The exact body you sign (JSON)" }),
       element("pre", { text: JSON.stringify(proposal.body, null, 1) })),
     element("div", { class: "actions" }, sign, cancel));
