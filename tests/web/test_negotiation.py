@@ -214,6 +214,17 @@ def test_the_whole_negotiation_in_four_browsers(
     expect(pk.page.locator(".recorded")).to_contain_text("Recorded: Return amended version")
     af.go("/n/{nid}/amend")
     _edit(af, "art-trade.1", "within seven days", "within forty-eight hours")
+    # AF leaves for the Versions tab (and says so when asked), then comes back: its edit is
+    # offered again, and restored
+    af.page.once("dialog", lambda dialog: dialog.accept())
+    with af.page.expect_navigation():
+        af.page.get_by_role("link", name="Versions", exact=True).click()
+    af.go("/n/{nid}/amend")
+    restore = af.page.locator("#restore-edits")
+    expect(restore).to_contain_text("1 change to this version, not yet signed, is kept")
+    with af.page.expect_navigation():
+        restore.get_by_role("button", name="Restore them").click()
+    expect(af.page.locator("#main")).to_contain_text("within forty-eight hours")
     form = af.page.locator("form[data-move=amend]")
     form.get_by_label("Only the mediators (caucus)").check()
     af.sign(form)

@@ -70,6 +70,8 @@ async def amend_edit(request: Request, nid: str) -> Response:
         ops = ops[:-1]
     elif action == "reset":
         ops = []
+    elif action == "restore":
+        pass  # edits kept in this browser from an earlier visit, checked as any others
     else:
         op = op_from_form(form)
         try:
@@ -120,6 +122,7 @@ def _amend_view(
         preview=preview,
         error=error,
         move=move,
+        posted=request.method == "POST",
         # in mediated talks a return goes to the mediators first (they forward what they choose)
         caucus_first=move == "amend" and moves.returns_in_caucus(room.state.charter),
         may_amend=allowed(room, EventType.AMEND) or allowed(room, EventType.PROPOSE),

@@ -168,11 +168,40 @@ let recorded = false; // the move is on the record: leaving the page loses nothi
 
 function remember(text) {
   recorded = true;
+  forgetKeptEdits(); // signed: nothing left to restore
   try { sessionStorage.setItem(RECORDED, text); } catch { /* storage refused: the page says it once */ }
 }
 
 // Amendments in progress live in the page until they are signed: leaving it (another tab of
 // the negotiation, say) would drop them without a word, so the browser asks first.
+// Edits not yet signed are kept in this browser too (per negotiation and version), so a visit
+// elsewhere does not lose them: coming back to the same version offers to restore them.
+function wireKeptEdits() {
+  const state = $("#amend-state");
+  const ops = $("form input[name=ops]");
+  if (!state || !ops) return;
+  const slot = `parley-edits:${page.negotiation}:${state.dataset.base}`;
+  try {
+    const count = JSON.parse(ops.value).length;
+    if (count) sessionStorage.setItem(slot, ops.value);
+    else if (state.dataset.posted) sessionStorage.removeItem(slot); // started again on purpose
+    const kept = sessionStorage.getItem(slot);
+    const restore = $("#restore-edits");
+    if (!count && kept && restore) {
+      const n = JSON.parse(kept).length;
+      $("input[name=ops]", restore).value = kept;
+      $("[data-restore-said]", restore).textContent = `${n} change${n === 1 ? "" : "s"} to this version, not yet signed, ${n === 1 ? "is" : "are"} kept in this browser from your last visit.`;
+      restore.hidden = false;
+    }
+  } catch { /* storage refused: the page works as before */ }
+}
+
+function forgetKeptEdits() {
+  const state = $("#amend-state");
+  if (!state) return;
+  try { sessionStorage.removeItem(`parley-edits:${page.negotiation}:${state.dataset.base}`); } catch { /* as above */ }
+}
+
 function wireUnsavedAmendment() {
   const ops = $("form input[name=ops]");
   if (!ops) return;
@@ -615,6 +644,7 @@ function wireIntegrate() {
 
 keyStatus();
 showRecorded();
+wireKeptEdits();
 wireUnsavedAmendment();
 wireIntegrate();
 wireKeysPage();
