@@ -271,3 +271,23 @@ def test_an_edit_may_put_back_what_an_earlier_edit_took_out(api: Api) -> None:
     more = {**back, "body": "The Parties shall refrain from [all]{AF} [such]{AF} attacks."}
     refused = api.client.post(f"/n/{nid}/amend", data=more)
     assert refused.status_code == 422 and "not AF&#39;s" in refused.text
+
+
+def test_kept_edits_that_no_longer_apply_are_dropped_once_and_said_so(api: Api) -> None:
+    """They were offered again on every visit, failing each time; and a refused edit was taken
+    for starting again, so the browser forgot the edits it kept."""
+    nid, v1 = _sent(api)
+    token = api.party("PK").headers["Authorization"].removeprefix("Bearer ")
+    api.client.cookies.set(COOKIE, token)
+    gone = '[{"op": "body", "id": "art-9", "body": "Nothing."}]'
+    restored = api.client.post(f"/n/{nid}/amend", data={"base": v1, "ops": gone,
+                                                        "action": "restore"})  # fmt: skip
+    assert restored.status_code == 422 and "Your kept changes are dropped" in restored.text
+    assert 'data-dropped="yes"' in restored.text
+    provision = next(iter(text_model.citations(clean_text())))
+    refused = {"base": v1, "ops": "[]", "op": "body", "id": provision,
+               "form": f"body-{provision}", "body": "Within [three]{XX} days."}  # fmt: skip
+    page = api.client.post(f"/n/{nid}/amend", data=refused)
+    assert page.status_code == 422 and 'data-dropped=""' in page.text
+    started_again = {"base": v1, "ops": "[]", "action": "reset", "form": "reset"}
+    assert 'data-dropped="yes"' in api.client.post(f"/n/{nid}/amend", data=started_again).text

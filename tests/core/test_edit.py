@@ -113,3 +113,24 @@ def test_what_was_attributed_may_stay_or_move_but_nothing_more_in_anyone_elses_n
             edit.check_attribution(before, changed, "PK", CODES, mediator=False)
     agreed = edit.agree_bracket(before, "art-2")  # taking AF's bracket away proposes agreement
     edit.check_attribution(before, agreed, "PK", CODES, mediator=False)
+
+
+def test_another_delegations_positions_stay_where_they_were_taken() -> None:
+    """AF's bracket moved by PK into another provision reads as AF's position there, and a
+    reservation AF entered is AF's to lift: a party does neither (a mediator may)."""
+    before = sample()
+    moved = edit.set_body(
+        edit.set_body(before, "art-2", (Run("The Parties shall act."),)),
+        "art-1",
+        (Run("AF shall "), Bracket("Parties", ("AF",)), Run(" pay.")),
+    )
+    with pytest.raises(InvalidInputError, match="not AF's"):
+        edit.check_attribution(before, moved, "PK", CODES, mediator=False)
+    reserved = edit.reserve(before, "art-1", "AF")
+    lifted = edit.release(reserved, "art-1", "AF")
+    with pytest.raises(InvalidInputError, match="lifts its own reservations, not AF's"):
+        edit.check_attribution(reserved, lifted, "PK", CODES, mediator=False)
+    edit.check_attribution(reserved, lifted, "QA", CODES, mediator=True)
+    edit.check_attribution(reserved, edit.remove(reserved, "art-1"), "PK", CODES, mediator=False)
+    own = edit.reserve(before, "art-1", "PK")
+    edit.check_attribution(own, edit.release(own, "art-1", "PK"), "PK", CODES, mediator=False)

@@ -156,32 +156,48 @@ def check_attribution(
     before: Text, after: Text, author: str, codes: Collection[str], *, mediator: bool
 ) -> None:
     """Refuse a text that attributes something ``before`` did not (a bracket to its holders, an
-    option to its proposer, a reservation to its party) to a code outside the charter, or, made
-    by a delegation that is not a mediator, to anyone but itself: a bracket held by nobody can
-    never be lifted, and a party may not put words in another's mouth (the mediators attribute
-    positions when they integrate). What ``before`` attributed may stay, wherever it moved."""
-    added = Counter(_attributed(after)) - Counter(_attributed(before))
-    new = {code for code, _ in added}
+    option to its proposer, a reservation to its party, each in its provision) to a code outside
+    the charter, or, made by a delegation that is not a mediator, to anyone but itself, or that
+    drops another's reservation from a provision it keeps: a bracket held by nobody can never be
+    lifted, and a party may not put words in another's mouth, nor take back another's position
+    on a provision (the mediators attribute positions when they integrate). What ``before``
+    attributed may stay, and move with its provision."""
+    was, now = Counter(_attributed(before)), Counter(_attributed(after))
+    new = {code for code, _, _ in now - was}
     strangers = sorted(new - set(codes))
     if strangers:
         raise InvalidInputError(
             f"{', '.join(strangers)}: not in the charter ({', '.join(codes)}): a bracket, an "
             "option or a reservation is held by a participant"
         )
+    if mediator:
+        return
     others = sorted(new - {author})
-    if others and not mediator:
+    if others:
         raise InvalidInputError(
             f"a bracket, option or reservation you add is yours ({author}), not "
             f"{', '.join(others)}'s: only the mediators attribute wording to others"
         )
+    kept = {provision.id for provision, _ in text_model.walk(after)}
+    lifted = sorted({code for code, where, what in was - now
+                     if what == RESERVED and where in kept and code != author})  # fmt: skip
+    if lifted:
+        raise InvalidInputError(
+            f"a delegation lifts its own reservations, not {', '.join(lifted)}'s (the mediators "
+            "may lift any)"
+        )
 
 
-def _attributed(text: Text) -> Iterator[tuple[str, str]]:
-    """Each thing the text attributes to a code, as (code, what): a bracket's words, an option's
-    words, a reservation (of whichever provision: its words may be amended under it)."""
+RESERVED = "a reservation"
+
+
+def _attributed(text: Text) -> Iterator[tuple[str, str, str]]:
+    """Each thing the text attributes to a code, as (code, provision id, what): a bracket's
+    words, an option's words, a reservation of the provision (its words may be amended under
+    it)."""
     for provision, _ in text_model.walk(text):
-        yield from ((code, "a reservation") for code in provision.reservations)
-        yield from _attributed_in(provision.body)
+        yield from ((code, provision.id, RESERVED) for code in provision.reservations)
+        yield from ((code, provision.id, what) for code, what in _attributed_in(provision.body))
 
 
 def _attributed_in(body: tuple[Inline, ...]) -> Iterator[tuple[str, str]]:

@@ -64,14 +64,22 @@ async def amend_edit(request: Request, nid: str) -> Response:
     form = await read_form(request)
     base = amend_base(room, form.required("base", "the base version"))
     ops = parse_ops(form.get("ops", "[]"))
+    action = form.get("action", "add")
+    error: dict[str, Any] | None = None
+    kept: dict[str, Any] | None = None
+    if action == "restore":  # edits kept in this browser from an earlier visit
+        try:
+            working_text(room, base, ops)  # checked as any others
+        except ParleyError as exc:  # dropped, and said so: never offered again
+            said = {"form": None, "message": f"your kept changes are dropped: {exc}"}
+            return _amend_view(request, room, base, [], said, None, 422, dropped=True)
     working = working_text(room, base, ops)
-    action, error, kept = form.get("action", "add"), None, None
     if action == "undo":
         ops = ops[:-1]
     elif action == "reset":
         ops = []
     elif action == "restore":
-        pass  # edits kept in this browser from an earlier visit, checked as any others
+        pass
     else:
         op = op_from_form(form)
         try:
@@ -80,7 +88,8 @@ async def amend_edit(request: Request, nid: str) -> Response:
             kept = {"id": op.get("id"), "form": form.get("form")}
         except ParleyError as exc:
             error = {"form": form.get("form"), "message": str(exc), "op": op}
-    return _amend_view(request, room, base, ops, error, kept, status=422 if error else 200)
+    dropped = action == "reset" or (action == "undo" and not ops)  # on purpose: nothing to keep
+    return _amend_view(request, room, base, ops, error, kept, 422 if error else 200, dropped)
 
 
 def _amend_view(
@@ -91,6 +100,7 @@ def _amend_view(
     error: dict[str, Any] | None,
     kept: dict[str, Any] | None,
     status: int = 200,
+    dropped: bool = False,
 ) -> Response:
     """The Amend page; ``kept`` is the edit just made (the page says so where it was made)."""
     working = working_text(room, base, ops)
@@ -122,7 +132,7 @@ def _amend_view(
         preview=preview,
         error=error,
         move=move,
-        posted=request.method == "POST",
+        dropped=dropped,
         # in mediated talks a return goes to the mediators first (they forward what they choose)
         caucus_first=move == "amend" and moves.returns_in_caucus(room.state.charter),
         may_amend=allowed(room, EventType.AMEND) or allowed(room, EventType.PROPOSE),

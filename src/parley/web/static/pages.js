@@ -180,11 +180,11 @@ function wireKeptEdits() {
   const state = $("#amend-state");
   const ops = $("form input[name=ops]");
   if (!state || !ops) return;
-  const slot = `parley-edits:${page.negotiation}:${state.dataset.base}`;
+  const slot = keptSlot(state);
   try {
     const count = JSON.parse(ops.value).length;
     if (count) sessionStorage.setItem(slot, ops.value);
-    else if (state.dataset.posted) sessionStorage.removeItem(slot); // started again on purpose
+    else if (state.dataset.dropped) sessionStorage.removeItem(slot); // started again, or gone
     const kept = sessionStorage.getItem(slot);
     const restore = $("#restore-edits");
     if (!count && kept && restore) {
@@ -196,10 +196,15 @@ function wireKeptEdits() {
   } catch { /* storage refused: the page works as before */ }
 }
 
+// one delegation's edits are never offered to another key logged in later in the same tab
+function keptSlot(state) {
+  return `parley-edits:${page.negotiation}:${state.dataset.base}:${page.author}:${page.key}`;
+}
+
 function forgetKeptEdits() {
   const state = $("#amend-state");
   if (!state) return;
-  try { sessionStorage.removeItem(`parley-edits:${page.negotiation}:${state.dataset.base}`); } catch { /* as above */ }
+  try { sessionStorage.removeItem(keptSlot(state)); } catch { /* as above */ }
 }
 
 function wireUnsavedAmendment() {
