@@ -134,3 +134,17 @@ def test_another_delegations_positions_stay_where_they_were_taken() -> None:
     edit.check_attribution(reserved, edit.remove(reserved, "art-1"), "PK", CODES, mediator=False)
     own = edit.reserve(before, "art-1", "PK")
     edit.check_attribution(own, edit.release(own, "art-1", "PK"), "PK", CODES, mediator=False)
+
+
+def test_a_text_naming_no_version_is_judged_against_any_it_may_come_from() -> None:
+    """The pen holder pasted AF's return with one change: judged against the last proposal
+    only, AF's bracket from that return read as PK's attribution to AF."""
+    proposal = sample()
+    returned = edit.set_body(proposal, "art-1", (Bracket("ninety", ("AF",)),))
+    pasted = edit.set_heading(returned, "art-1", "One, amended")
+    with pytest.raises(InvalidInputError, match="not AF's"):
+        edit.check_attribution(proposal, pasted, "PK", CODES, mediator=False)
+    edit.check_attribution_from_any([returned, proposal], pasted, "PK", CODES, mediator=False)
+    with pytest.raises(InvalidInputError, match="not AF's"):
+        edit.check_attribution_from_any([proposal], pasted, "PK", CODES, mediator=False)
+    edit.check_attribution_from_any([], proposal, "QA", CODES, mediator=True)  # a first draft

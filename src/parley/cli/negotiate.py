@@ -9,7 +9,7 @@ the services.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -244,16 +244,17 @@ def _check_authorship(
     home: Home, negotiation: str | None, code: str, before: str | None, text: text_model.Text
 ) -> State:
     """Refuse a text that attributes to others what ``code`` may not (``edit.check_attribution``)
-    against the version it was drafted from: ``before``, else the latest ``code`` can read, else
+    against the version it was drafted from: ``before``, else any ``code`` can read, else
     nothing. The negotiation's state, for what comes next."""
     state = home.services().state(current(home, negotiation))
     me = state.charter.participant(code)
     if me is None:
         return state  # acting as a stranger is refused as such
-    readable = [v for v in state.versions if v in state.texts]
-    start = before if before in state.texts else (readable[-1] if readable else None)
-    was = state.texts[start] if start else replace(text, provisions=())
-    edit.check_attribution(was, text, code, state.charter.codes(), mediator=me.has(Role.MEDIATOR))
+    # a text naming no version may have been drafted from any the caller can read
+    named = state.texts.get(before) if before else None
+    drafted = [named] if named else [state.texts[v] for v in state.versions if v in state.texts]
+    edit.check_attribution_from_any(drafted, text, code, state.charter.codes(),
+                                    mediator=me.has(Role.MEDIATOR))  # fmt: skip
     return state
 
 

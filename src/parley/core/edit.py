@@ -8,7 +8,7 @@ change that would break the text (a duplicate id, a bad body) is an InvalidInput
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import replace
 from typing import TypeVar
 
@@ -189,6 +189,21 @@ def check_attribution(
 
 
 RESERVED = "a reservation"
+
+
+def check_attribution_from_any(
+    befores: Sequence[Text], after: Text, author: str, codes: Collection[str], *, mediator: bool
+) -> None:
+    """``check_attribution`` for a text drafted from any of ``befores`` (a proposal that names
+    no parent): it passes if it passes against one of them, else fails as against the last."""
+    for before in befores[:-1]:
+        try:
+            check_attribution(before, after, author, codes, mediator=mediator)
+            return
+        except InvalidInputError:
+            continue
+    last = befores[-1] if befores else replace(after, provisions=())
+    check_attribution(last, after, author, codes, mediator=mediator)
 
 
 def _attributed(text: Text) -> Iterator[tuple[str, str, str]]:

@@ -121,10 +121,12 @@ def apply_checked(room: Room, base: Text, text: Text, op: Op) -> Text:
     return changed
 
 
-def check_as_author(room: Room, before: Text, after: Text) -> None:
-    """``edit.check_attribution`` for the caller, a mediator or not."""
-    edit.check_attribution(before, after, room.me.code, room.state.charter.codes(),
-                           mediator=room.me.has(Role.MEDIATOR))  # fmt: skip
+def check_as_author(room: Room, before: Text | list[Text], after: Text) -> None:
+    """``edit.check_attribution`` for the caller, a mediator or not; against any of several
+    versions for a text drafted from one it does not name."""
+    befores = before if isinstance(before, list) else [before]
+    edit.check_attribution_from_any(befores, after, room.me.code, room.state.charter.codes(),
+                                    mediator=room.me.has(Role.MEDIATOR))  # fmt: skip
 
 
 def working_text(room: Room, base: str, ops: list[Op]) -> Text:

@@ -7,7 +7,7 @@ it was not shown.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from parley.core import (
@@ -35,7 +35,6 @@ from parley.web.caller import Room, form_version
 from parley.web.forms import Form
 from parley.web.integrating import merge_returns
 from parley.web.site import short
-from parley.web.views import current_version
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,8 +220,8 @@ def _amend(room: Room, form: Form) -> Proposal:
 def _propose(room: Room, form: Form) -> Proposal:
     if form.get("source").strip():
         text = textformat.parse(form.get("source"))
-        current = current_version(room.state)
-        check_as_author(room, room.text(current) if current else replace(text, provisions=()), text)
+        readable = [room.text(v) for v in room.state.versions if v in room.state.texts]
+        check_as_author(room, readable, text)  # drafted from any version the caller can read
         body = moves.propose(text)
         version = text_model.version_hash(text)
         return Proposal(body, _audience(room, form), f"Propose version {short(version)}")
