@@ -363,6 +363,8 @@ def _join(d: Delegation) -> Page:
     page = d.go("/n/{nid}/act")
     join = page.locator("form[data-move=join]")
     if join.count():
+        # what joining accepts is shown, the conclusion policy in words included
+        expect(join).to_contain_text("PK's signature is witnessed by at least 1 of")
         d.sign(join)
     return d.go("/n/{nid}/act")
 

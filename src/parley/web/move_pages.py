@@ -17,7 +17,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from markupsafe import Markup
 
-from parley.core import integration, moves, redline
+from parley.core import integration, moves, policy, redline
 from parley.core import text as text_model
 from parley.core.charter import LogConfig, PenRule
 from parley.core.event import EventType
@@ -162,6 +162,8 @@ async def act_page(request: Request, nid: str) -> Response:
         current=current_version(room.state),
         suspended_by=room.state.suspended_by,
         joined=room.me.code in room.state.joined,
+        # what joining accepts: the charter's conclusion policy, in words
+        conclusion=policy.evaluate(room.state.charter.policy, policy.Attestations())[1],
     )
 
 
