@@ -30,7 +30,7 @@ def _vkey(home: Path, code: str) -> str:
 def _read(home: Path, text: str) -> Charter:
     path = home / "charter.toml"
     path.write_text(text, encoding="utf-8")
-    return read_charter(path, lambda code: home / "keys" / f"{code}.key", None)
+    return read_charter(path, lambda code: home / "keys" / f"{code}.key")
 
 
 def test_the_example_reads_as_shown(home: Path) -> None:

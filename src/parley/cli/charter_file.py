@@ -15,7 +15,7 @@ from typing import Any
 from parley.cli.files import read_bytes
 from parley.core import charter as charters
 from parley.core import text as text_model
-from parley.core.charter import Charter, LogConfig, Participant, PenRule, Role
+from parley.core.charter import Charter, Participant, PenRule, Role
 from parley.core.json_fields import read_object, read_string
 from parley.core.keys import key_file_vkey, parse_vkey
 from parley.errors import InvalidInputError, NotFoundError
@@ -57,9 +57,9 @@ def _table(value: object, where: str, keys: Keys) -> dict[str, Any]:
     return read_object(value, where, required, optional)
 
 
-def read_charter(path: Path, key_file: Callable[[str], Path], log: LogConfig | None) -> Charter:
-    """The charter in ``path``; a participant's key, where none is listed, from ``key_file(code)``;
-    ``log`` is the deployment's transparency log, which the charter names."""
+def read_charter(path: Path, key_file: Callable[[str], Path]) -> Charter:
+    """The charter in ``path``; a participant's key, where none is listed, from ``key_file(code)``.
+    It names no log: the deployment that convenes it adds its own (``negotiation open``)."""
     data = read_bytes(path)
     try:
         doc = tomllib.loads(data.decode("utf-8"))
@@ -82,7 +82,6 @@ def read_charter(path: Path, key_file: Callable[[str], Path], log: LogConfig | N
         participants=participants,
         pen=PenRule(pen),
         policy=charters.default_policy(participants),
-        log=log,
     )
     charters.check(charter)
     return charter

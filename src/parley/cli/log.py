@@ -39,11 +39,6 @@ _HEX_HASH = re.compile(r"[0-9a-fA-F]{64}")
 # --- file and option helpers ---------------------------------------------------------------------
 
 
-def _read(path: str) -> bytes:
-    """A file's bytes ('-' is standard input)."""
-    return read_bytes(path)
-
-
 def _write(path: str | None, data: bytes) -> None:
     """Write to ``path``, or to standard output when None or '-'."""
     if path in (None, "-"):
@@ -70,7 +65,7 @@ def _leaf_hash(text: str) -> bytes:
 
 
 def _load_key(path: str) -> keys.SigningKey:
-    data = _read(path)
+    data = read_bytes(path)
     phrase = passphrase(confirm=False) if keys.is_encrypted(data) else None
     try:
         return keys.read_key_file(data, passphrase=phrase)
@@ -122,7 +117,7 @@ def key_list(home: Home) -> None:
     """The key files in PARLEY_HOME/keys: name and vkey (no passphrase needed)."""
     with reported():
         for path in sorted(home.keys_dir.glob("*.key")):
-            public = keys.key_file_vkey(_read(str(path)))
+            public = keys.key_file_vkey(read_bytes(path))
             click.echo(f"{public.name:<12} {public.vkey()}")
 
 
@@ -154,7 +149,7 @@ def key_show(home: Home, file: str) -> None:
     with reported():
         if not Path(file).exists() and home.key_file(file).exists():
             file = str(home.key_file(file))
-        data = _read(file)
+        data = read_bytes(file)
         try:
             public = keys.key_file_vkey(data)
         except InvalidInputError as exc:
@@ -181,7 +176,7 @@ def note_sign(key_file: str, file: str, output: str | None) -> None:
     """Sign the text in FILE (UTF-8, ending in a newline) as a note."""
     with reported():
         key = _load_key(key_file)
-        data = _read(file)
+        data = read_bytes(file)
         try:
             text = note.decode(data, "note text")
             signed = note.sign_note(text, [key])
@@ -196,7 +191,7 @@ def note_sign(key_file: str, file: str, output: str | None) -> None:
 def note_verify(vkeys: tuple[str, ...], file: str) -> None:
     """Verify a signed note: exit 0 if valid, 2 if not (with the reason)."""
     with reported():
-        opened = note.open_note(_read(file), [_vkey(v) for v in vkeys])
+        opened = note.open_note(read_bytes(file), [_vkey(v) for v in vkeys])
         for sig in opened.verified:
             click.echo(f"verified: {sig.name}+{sig.key_id_hex}")
         for sig in opened.unverified:
@@ -224,11 +219,13 @@ def proof_verify(
         policy = None
         if policy_file is not None:
             try:
-                policy = tlogpolicy.parse_policy(_read(policy_file))
+                policy = tlogpolicy.parse_policy(read_bytes(policy_file))
             except InvalidInputError as exc:
                 raise exc.with_source(policy_file) from exc
         log_key = _vkey(vkey) if vkey is not None else None
-        report = tlogproof.verify_proof(_read(proof_file), _leaf_hash(leaf_hash), log_key, policy)
+        report = tlogproof.verify_proof(
+            read_bytes(proof_file), _leaf_hash(leaf_hash), log_key, policy
+        )
         for line in report.lines():
             click.echo(line)
 
@@ -248,7 +245,7 @@ def evidence_verify(file: str, vkey: str | None) -> None:
     """Exit 0 if FILE proves the log misbehaved, 2 if it does not."""
     with reported():
         log_key = _vkey(vkey) if vkey is not None else None
-        report = witness.verify_evidence(_read(file), log_key)
+        report = witness.verify_evidence(read_bytes(file), log_key)
         for line in report.lines():
             click.echo(line)
         if log_key is None:

@@ -9,7 +9,7 @@ the services.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ import click
 
 from parley.cli.charter_file import EXAMPLE, read_charter
 from parley.cli.errors import reported
-from parley.cli.files import read_bytes, read_text
+from parley.cli.files import read_text
 from parley.cli.home import Home
 from parley.core import edit, integration, moves, policy, textformat, tlogpolicy
 from parley.core import text as text_model
@@ -100,7 +100,7 @@ def act(
     nid = current(home, negotiation)
     charter = home.services().state(nid).charter
     if charter.participant(code) is None:  # before asking for a key file it could never need
-        codes = ", ".join(p.code for p in charter.participants)
+        codes = ", ".join(charter.codes())
         raise PreconditionError(f"{code}: not in the charter ({codes}): act as one of them")
     key = home.participant_key(code, key_file)
     receipt = home.services().act(nid, code, key, move, body, audience)
@@ -158,10 +158,10 @@ def _witnesses(witness_policy: str | None) -> int:
 @pass_home
 def negotiation_open(home: Home, charter_file: Path, code: str, key_file: Path | None) -> None:
     with reported():
-        read_bytes(charter_file)  # a mistyped path is said before the home is set up
+        charter = read_charter(charter_file, home.key_file)  # before the home is set up
         setup = home.services().log_setup
         log = setup.charter_log() if setup else None
-        charter = read_charter(charter_file, home.key_file, log)
+        charter = replace(charter, log=log)
         if charter.participant(code) is None:
             codes = ", ".join(p.code for p in charter.participants)
             raise InvalidInputError(f"{code} is not in the charter ({codes}): convene as one")

@@ -36,11 +36,6 @@ def _name(path: str) -> str:
     return "<stdin>" if path == "-" else path
 
 
-def _read(path: str) -> bytes:
-    """The bytes of ``path`` ('-' for standard input)."""
-    return read_bytes(path)
-
-
 def _parse(data: bytes, path: str) -> Text:
     try:
         return parse_bytes(data)
@@ -96,7 +91,7 @@ def check(file: str, as_json: bool) -> None:
     stderr naming the line and column.
     """
     with reported():
-        text = _parse(_read(file), file)
+        text = _parse(read_bytes(file), file)
     summary = _summary(text, _name(file))
     if as_json:
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
@@ -147,7 +142,7 @@ def format_text(file: str, output: str | None, check_only: bool) -> None:
     With --check nothing is written: exit 0 if FILE is canonical, 1 if not, 2 if it is invalid.
     """
     with reported():
-        data = _read(file)
+        data = read_bytes(file)
         canonical = render(_parse(data, file)).encode("utf-8")
     if check_only:
         if data != canonical:
@@ -178,7 +173,7 @@ def _write(path: str, data: bytes) -> None:
 def show(file: str) -> None:
     """Print FILE with its computed numbering, brackets and options highlighted."""
     with reported():
-        text = _parse(_read(file), file)
+        text = _parse(read_bytes(file), file)
     console = _console()
     console.print(f"[bold]{_escape(text.title)}[/]  [dim]({text.language})[/]\n")
     labels = numbering(text)

@@ -26,36 +26,34 @@ def acts(state: protocol.State, events: Sequence[SignedEvent]) -> list[dict[str,
     """The acceptances of the final text, signatures, witness attestations and endorsements, in
     the order of the record (a confirmation or ratification as the ``confirmed_by`` or
     ``ratified_by`` event of the act it completes)."""
-    seq = {event.hash: event.envelope.seq for event in events}
     by_hash = {event.hash: event for event in events}
+
+    def seq(event_hash: str | None) -> int | None:
+        return None if event_hash is None else by_hash[event_hash].envelope.seq
+
     out: list[dict[str, Any]] = []
     final = state.final or ""
     for party in state.charter.codes(Role.PARTY):
         acc = state.acceptances.get(party, {}).get(final)
         if acc is not None:
-            out.append(_act(by_hash[acc.event], seq, mode=acc.mode.value, firm=acc.firm,
-                            confirmed_by=_seq(seq, acc.confirmed_by)))  # fmt: skip
+            out.append(_act(by_hash[acc.event], mode=acc.mode.value, firm=acc.firm,
+                            confirmed_by=seq(acc.confirmed_by)))  # fmt: skip
     for sig in state.signatures.values():
-        ratified = _seq(seq, sig.ratified_by)
-        out.append(_act(by_hash[sig.event], seq, mode=sig.mode.value, ratified_by=ratified))
+        out.append(_act(by_hash[sig.event], mode=sig.mode.value, ratified_by=seq(sig.ratified_by)))
         for att in state.witnesses.get(sig.event, {}).values():
-            out.append(_act(by_hash[att.event], seq, of_event=seq[sig.event]))
+            out.append(_act(by_hash[att.event], of_event=seq(sig.event)))
     for att in state.endorsements.values():
-        out.append(_act(by_hash[att.event], seq))
+        out.append(_act(by_hash[att.event]))
     return sorted(out, key=lambda act: int(act["event"]))
 
 
-def _act(event: SignedEvent, seq: dict[str, int], **facts: Any) -> dict[str, Any]:
+def _act(event: SignedEvent, **facts: Any) -> dict[str, Any]:
     env = event.envelope
     return {
         "event": env.seq, "hash": event.hash, "type": env.type.value, "by": env.author,
         "key": env.key, "time": env.time, "time_words": human_time(env.time),
         **{name: value for name, value in facts.items() if value is not None},
     }  # fmt: skip
-
-
-def _seq(seq: dict[str, int], event_hash: str | None) -> int | None:
-    return None if event_hash is None else seq[event_hash]
 
 
 def checkpoint(signed: SignedCheckpoint) -> dict[str, Any]:

@@ -6,7 +6,7 @@ text signed is always the one the operations make.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from parley.core import (
     edit,
@@ -117,14 +117,13 @@ def apply_checked(room: Room, base: Text, text: Text, op: Op) -> Text:
     attributes to others beyond what that version did must be the caller's to attribute (so
     putting back what an earlier edit took out is no attribution)."""
     changed = apply_op(text, op, room.me.code)
-    check_as_author(room, base, changed)
+    check_as_author(room, [base], changed)
     return changed
 
 
-def check_as_author(room: Room, before: Text | list[Text], after: Text) -> None:
-    """``edit.check_attribution`` for the caller, a mediator or not; against any of several
-    versions for a text drafted from one it does not name."""
-    befores = before if isinstance(before, list) else [before]
+def check_as_author(room: Room, befores: Sequence[Text], after: Text) -> None:
+    """``edit.check_attribution`` for the caller, a mediator or not, against the version the
+    text was drafted from (any of ``befores``, for a text that names none)."""
     edit.check_attribution_from_any(befores, after, room.me.code, room.state.charter.codes(),
                                     mediator=room.me.has(Role.MEDIATOR))  # fmt: skip
 

@@ -67,20 +67,20 @@ async def amend_edit(request: Request, nid: str) -> Response:
     action = form.get("action", "add")
     error: dict[str, Any] | None = None
     kept: dict[str, Any] | None = None
-    if action == "restore":  # edits kept in this browser from an earlier visit
-        try:
-            working_text(room, base, ops)  # checked as any others
-        except ParleyError as exc:  # dropped, and said so: never offered again
-            said = {"form": None, "message": f"your kept changes are dropped: {exc}"}
-            return _amend_view(request, room, base, [], said, None, 422, dropped=True)
-    working = working_text(room, base, ops)
+    try:
+        working = working_text(room, base, ops)
+    except ParleyError as exc:
+        if action != "restore":
+            raise
+        # edits kept in this browser from an earlier visit that no longer apply: dropped, and
+        # said so, never offered again
+        said = {"form": None, "message": f"your kept changes are dropped: {exc}"}
+        return _amend_view(request, room, base, [], said, None, 422, dropped=True)
     if action == "undo":
         ops = ops[:-1]
     elif action == "reset":
         ops = []
-    elif action == "restore":
-        pass
-    else:
+    elif action != "restore":  # restored edits were checked above, as the page's own are
         op = op_from_form(form)
         try:
             apply_checked(room, room.text(base), working, op)
