@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 from parley.core import charter as charters
 from parley.core import policy
 from parley.core import text as text_model
+from parley.core.append_only import AppendOnly
 from parley.core.charter import Charter, PenRule, Role
 from parley.core.event import EventType, SignedEvent, parse_time
 from parley.errors import (
@@ -214,7 +215,7 @@ class State:
     signatures: Mapping[str, Attestation] = field(default_factory=dict)
     witnesses: Mapping[str, Mapping[str, Attestation]] = field(default_factory=dict)
     endorsements: Mapping[str, Attestation] = field(default_factory=dict)
-    statements: tuple[Statement, ...] = ()
+    statements: AppendOnly[Statement] = field(default_factory=AppendOnly)
     comments: int = 0
     withheld: int = 0
 
@@ -350,7 +351,7 @@ class _Draft:
         self.sign_events: dict[str, Attestation] = {}
         self.witnesses: dict[str, Mapping[str, Attestation]] = {}
         self.endorsements: dict[str, Attestation] = {}
-        self.statements: tuple[Statement, ...] = ()
+        self.statements: AppendOnly[Statement] = AppendOnly()
         self.comments = 0
         self.withheld = 0
 
@@ -705,8 +706,9 @@ def _comment(d: _Draft, ev: SignedEvent, body: Body) -> None:
 
 def _statement(d: _Draft, ev: SignedEvent, body: Body) -> None:
     words = None if body is None else _str(body, "text")
-    # a new tuple, the one copy: every other move passes the statements on untouched
-    d.statements += (Statement(ev.envelope.author, ev.hash, ev.envelope.time, words),)
+    # grows in place of a copy: every other move passes the statements on untouched
+    said = Statement(ev.envelope.author, ev.hash, ev.envelope.time, words)
+    d.statements = d.statements.plus(said)
 
 
 def _suspend(d: _Draft, ev: SignedEvent, body: Body) -> None:
