@@ -291,3 +291,23 @@ def test_kept_edits_that_no_longer_apply_are_dropped_once_and_said_so(api: Api) 
     assert page.status_code == 422 and 'data-dropped=""' in page.text
     started_again = {"base": v1, "ops": "[]", "action": "reset", "form": "reset"}
     assert 'data-dropped="yes"' in api.client.post(f"/n/{nid}/amend", data=started_again).text
+
+
+def test_a_pasted_draft_names_the_version_it_was_drafted_from(api: Api) -> None:
+    """The Moves page offers the current version as the draft's parent; none is a choice too,
+    and a version the caller cannot read is refused."""
+    nid, v1 = _sent(api)
+    token = api.party("QA").headers["Authorization"].removeprefix("Bearer ")
+    api.client.cookies.set(COOKIE, token)
+    page = api.client.get(f"/n/{nid}/act")
+    assert '<select id="propose-base" name="base"><option value="">none: a new text</option>' in (
+        page.text
+    ) and f'<option value="{v1}" selected>' in page.text
+    source = textformat.render(clean_text("The Parties shall refrain from attacks at sea."))
+    path = f"/n/{nid}/prepare/propose"
+    drafted = api.client.post(path, data={"source": source, "base": v1})
+    new = api.client.post(path, data={"source": source, "base": ""})
+    unknown = api.client.post(path, data={"source": source, "base": "ab" * 32})
+    assert drafted.status_code == new.status_code == 200
+    assert drafted.json()["body"]["parents"] == [v1] and new.json()["body"]["parents"] == []
+    assert "drafted from" in drafted.json()["summary"] and unknown.status_code == 404

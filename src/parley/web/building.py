@@ -222,9 +222,14 @@ def _propose(room: Room, form: Form) -> Proposal:
         text = textformat.parse(form.get("source"))
         readable = [room.text(v) for v in room.state.versions if v in room.state.texts]
         check_as_author(room, readable, text)  # drafted from any version the caller can read
-        body = moves.propose(text)
+        parents = (form_version(room, form, "base"),) if form.get("base").strip() else ()
         version = text_model.version_hash(text)
-        return Proposal(body, _audience(room, form), f"Propose version {short(version)}")
+        drafted = f", drafted from {short(parents[0])}" if parents else ""
+        return Proposal(
+            moves.propose(text, parents),
+            _audience(room, form),
+            f"Propose version {short(version)}{drafted}",
+        )
     base = form_version(room, form, "base")
     text = working_text(room, base, parse_ops(form.get("ops", "[]")))
     version = text_model.version_hash(text)
