@@ -300,9 +300,11 @@ def test_a_pasted_draft_names_the_version_it_was_drafted_from(api: Api) -> None:
     token = api.party("QA").headers["Authorization"].removeprefix("Bearer ")
     api.client.cookies.set(COOKIE, token)
     page = api.client.get(f"/n/{nid}/act")
-    assert '<select id="propose-base" name="base"><option value="">none: a new text</option>' in (
-        page.text
-    ) and f'<option value="{v1}" selected>' in page.text
+    assert (
+        '<select id="propose-base" name="base"><option value="">none: a new text</option>'
+        in (page.text)
+        and f'<option value="{v1}" selected>' in page.text
+    )
     source = textformat.render(clean_text("The Parties shall refrain from attacks at sea."))
     path = f"/n/{nid}/prepare/propose"
     drafted = api.client.post(path, data={"source": source, "base": v1})
