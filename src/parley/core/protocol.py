@@ -352,6 +352,7 @@ class _Draft:
         self.witnesses: dict[str, Mapping[str, Attestation]] = {}
         self.endorsements: dict[str, Attestation] = {}
         self.statements: AppendOnly[Statement] = AppendOnly()
+        self.spent = False
         self.comments = 0
         self.withheld = 0
 
@@ -395,25 +396,29 @@ class _Draft:
         return d
 
     def freeze(self) -> State:
+        """The State this draft has become; the draft is spent (its maps now belong to the
+        State, behind read-only views, so they are not copied a second time)."""
+        self.spent = True
         return State(
             charter=self.charter, phase=self.phase, seq=self.seq, head=self.head, time=self.time,
-            joined=frozenset(self.joined), versions=MappingProxyType(dict(self.versions)),
-            texts=MappingProxyType(dict(self.texts)),
-            sent=MappingProxyType(dict(self.sent)),
-            responded=MappingProxyType(dict(self.responded)),
-            deadlines=MappingProxyType(dict(self.deadlines)),
+            joined=frozenset(self.joined), versions=MappingProxyType(self.versions),
+            texts=MappingProxyType(self.texts),
+            sent=MappingProxyType(self.sent),
+            responded=MappingProxyType(self.responded),
+            deadlines=MappingProxyType(self.deadlines),
             pen=frozenset(self.pen),
-            acceptances=MappingProxyType(dict(self.acceptances)),
+            acceptances=MappingProxyType(self.acceptances),
             suspended_by=self.suspended_by, final=self.final,
-            signatures=MappingProxyType(dict(self.signatures)),
-            witnesses=MappingProxyType(dict(self.witnesses)),
-            endorsements=MappingProxyType(dict(self.endorsements)),
+            signatures=MappingProxyType(self.signatures),
+            witnesses=MappingProxyType(self.witnesses),
+            endorsements=MappingProxyType(self.endorsements),
             statements=self.statements, comments=self.comments, withheld=self.withheld,
         )  # fmt: skip
 
     # --- checks common to every move ---
 
     def apply(self, event: SignedEvent, verify: bool = True) -> None:
+        assert not self.spent, "a frozen draft's maps belong to its State"
         env = event.envelope
         self._check_chain(event)
         self._check_signature(event, verify)
