@@ -135,3 +135,18 @@ def test_a_new_log_key_is_named_as_the_operator_says(
 ) -> None:
     monkeypatch.setenv("PARLEY_LOG_ORIGIN", "parley.example.org/log")
     assert load_log_setup(tmp_path, MemoryStore()).key.name == "parley.example.org/log"
+
+
+def test_a_log_key_named_otherwise_than_the_operator_says_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Started once without PARLEY_LOG_ORIGIN, the log took the machine's name; setting the
+    variable afterwards cannot rename it, and the server says so instead of going on."""
+    monkeypatch.delenv("PARLEY_LOG_ORIGIN", raising=False)
+    store = MemoryStore()
+    made = load_log_setup(tmp_path, store).key.name
+    monkeypatch.setenv("PARLEY_LOG_ORIGIN", "parley.example.org/log")
+    with pytest.raises(StorageError, match=f"is named '{made}': a log's name is fixed"):
+        load_log_setup(tmp_path, store)
+    monkeypatch.setenv("PARLEY_LOG_ORIGIN", made)
+    assert load_log_setup(tmp_path, store).key.name == made

@@ -80,6 +80,10 @@ ERRORS_BY_CODE: dict[str, type[errors.ParleyError]] = {
 """The API's error codes back to the errors the command line knows (the inverse of its table)."""
 
 
+PROXY_UNREACHABLE = frozenset({502, 503, 504})
+"""What a reverse proxy answers when the server behind it is down or too slow."""
+
+
 @dataclass(frozen=True, slots=True)
 class Verifier:
     """A log witness's public key, shaped like the keys ``LogSetup.witnesses`` holds."""
@@ -380,14 +384,29 @@ class RemoteServices:
             code, message = str(info["code"]), str(info["message"])
         except (ValueError, KeyError, TypeError):
             code, message = "error", ""
-        if not message or message == "Not Found":  # no answer of Parley's: a route it lacks
-            path = response.request.url.path
-            message = (
-                f"{self.url} answered {response.status_code} {response.reason_phrase} to "
-                f"{path}, not as a Parley server does: is it the address of one (its origin, "
-                "without /api)?"
-            )
+        if not message or message == "Not Found":  # no answer of Parley's
+            raise self._foreign(response)
         raise ERRORS_BY_CODE.get(code, errors.ParleyError)(message)
+
+    def _foreign(self, response: httpx.Response) -> errors.ParleyError:
+        """The error for an answer not of Parley's making: a reverse proxy's, or another
+        server's (a route Parley lacks)."""
+        status, path = response.status_code, response.request.url.path
+        answered = f"{self.url} answered {status} {response.reason_phrase} to {path}"
+        if status in PROXY_UNREACHABLE:
+            return errors.StorageError(
+                f"{answered}: the Parley server behind it is not answering (stopped, restarting "
+                "or overloaded); try again shortly"
+            )
+        if status == 413:
+            return errors.LimitExceededError(
+                f"{answered}: the request is larger than it accepts (a reverse proxy's limit, "
+                "nginx's client_max_body_size, may be below the server's PARLEY_MAX_BODY_BYTES)"
+            )
+        return errors.ParleyError(
+            f"{answered}, not as a Parley server does: is it the address of one (its origin, "
+            "without /api)?"
+        )
 
     # --- sessions --------------------------------------------------------------------------------
 

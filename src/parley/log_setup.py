@@ -56,6 +56,7 @@ def load_log_setup(home: Path, store: Store, read: KeyReader = read_key) -> LogS
     else:
         made = False
     key = read(path)
+    _check_name(key, path)
     mine = key.public().vkey()
     if recorded is None:
         if latest is not None and not signed_by(latest, key.public()):
@@ -80,6 +81,20 @@ def load_log_setup(home: Path, store: Store, read: KeyReader = read_key) -> LogS
         )
     witnesses = [(p.stem, read(p)) for p in sorted((log_dir / "witnesses").glob("*.key"))]
     return LogSetup(key, witnesses, RemoteWitnesses(read_remote_witnesses(log_dir)))
+
+
+def _check_name(key: SigningKey, path: Path) -> None:
+    """Refuse a log key named otherwise than ``PARLEY_LOG_ORIGIN`` says: the name is fixed when
+    the key is made, and a server started once without the variable would go on, unwarned,
+    under its machine's name."""
+    given = os.environ.get(ORIGIN_ENV, "").strip()
+    if given and given != key.name:
+        raise StorageError(
+            f"{ORIGIN_ENV} names the log {given!r}, but its key {path} is named {key.name!r}: a "
+            f"log's name is fixed when its key is made. Set {ORIGIN_ENV}={key.name} or unset "
+            f"it; to rename a log that no charter names yet, stop every server, remove {path} "
+            "and start again on an empty database"
+        )
 
 
 def log_origin() -> str:

@@ -124,3 +124,28 @@ def test_a_server_under_another_name_is_refused(tmp_path: Path) -> None:
         remote = RemoteServices("http://testserver", transport=client._transport, key=key_for("PK"))
         with pytest.raises(errors.PermissionDeniedError, match=r"parley\.example"):
             remote.negotiations()
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "said"),
+    [
+        (502, errors.StorageError, "the Parley server behind it is not answering"),
+        (504, errors.StorageError, "the Parley server behind it is not answering"),
+        (413, errors.LimitExceededError, "client_max_body_size"),
+        (404, errors.ParleyError, "not as a Parley server does"),
+    ],
+)
+def test_a_proxys_own_answer_is_named_for_what_it_means(
+    remote: tuple[RemoteServices, Tampering], status: int, error: type[Exception], said: str
+) -> None:
+    """nginx answers for a server that is down (502, 504) or a body over its own limit (413) in
+    HTML: the command says what happened (exit 7: unreachable; 2: too large), not that the
+    address may be wrong."""
+    transport = remote[1]
+    client = RemoteServices("http://testserver", transport=transport, key=key_for("PK"))
+    transport.tamper = lambda request, _: httpx.Response(
+        status, html="<html><body>nginx</body></html>", request=request
+    )
+    with pytest.raises(error, match=said) as raised:
+        client.negotiations()
+    assert type(raised.value) is error

@@ -1,18 +1,24 @@
 """``parley serve`` as a real process: two uvicorn workers on one SQLite file answer requests; a
-served process sets its garbage collector up for a long life."""
+served process sets its garbage collector up for a long life; stopping waits little for streams."""
 
 from __future__ import annotations
 
 import gc
+import os
+import signal
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
 from parley.api.app import GC_THRESHOLDS, served_app
+from parley.cli.serve import STOP_GRACE_SECONDS
+from parley.core import moves
+from parley.core.event import format_time
 from tests.api.conftest import login
 from tests.api.servers import servers
-from tests.negotiation import key_for
+from tests.negotiation import key_for, make_charter
 
 
 def test_parley_serve_with_two_workers(tmp_path: Path) -> None:
@@ -47,3 +53,25 @@ def test_a_served_process_keeps_its_startup_objects_and_young_garbage_out_of_the
     finally:
         gc.unfreeze()
         gc.set_threshold(*thresholds)
+
+
+def test_a_stopped_server_does_not_wait_for_its_live_streams(tmp_path: Path) -> None:
+    """A live stream lasts up to ten minutes; a stopping ``parley serve`` cuts it after a short
+    grace instead of serving on beside its successor (the browser reconnects by itself)."""
+    database = f"sqlite:///{tmp_path / 'parley.db'}"
+    with (
+        servers(tmp_path / "home", database, 1) as (server,),
+        httpx.Client(base_url=server.url, timeout=30) as http,
+    ):
+        charter = make_charter()
+        qa = login(http, key_for("QA"))
+        event = moves.convene(charter, key_for("QA"), "QA", format_time(datetime.now(UTC)))
+        assert http.post("/api/negotiations", json=event.to_json(), headers=qa).is_success
+        path = f"/api/negotiations/{charter.id}/stream"
+        with http.stream("GET", path, headers=qa) as stream:
+            lines = stream.iter_lines()
+            assert next(lines).startswith("retry:")  # the stream is open
+            os.killpg(server.process.pid, signal.SIGTERM)
+            # well under the stream's ten minutes: it is cut at the grace period
+            # (uvicorn stops, then ends by the signal it was sent, as a shell expects)
+            assert server.process.wait(timeout=STOP_GRACE_SECONDS * 6) == -signal.SIGTERM

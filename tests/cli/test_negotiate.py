@@ -118,6 +118,9 @@ def test_a_whole_negotiation_from_the_command_line(workdir: Path) -> None:
     )
     typo = run("witness", "XX", "--as", "QA")
     assert typo.stderr == "error: XX is not a party (PK, AF) nor a sign event's hash\n"
+    unsigned = run("bundle", "-o", "unsigned.json")  # a bundle may be made at any stage
+    assert unsigned.exit_code == 0 and "VALID, BUT NOT (YET) IN FORCE as checked" in unsigned.stdout
+    assert unsigned.stderr.startswith("note: ")  # what is missing, said at once
     ok("sign", "--as", "PK")
     ok("sign", "--as", "AF")
     ok("witness", "PK", "--as", "QA")
@@ -125,7 +128,8 @@ def test_a_whole_negotiation_from_the_command_line(workdir: Path) -> None:
     ok("endorse", "--as", "QA")
     ok("endorse", "--as", "TR")
     assert json.loads(ok("status", "--json"))["phase"] == "in_force"
-    ok("bundle", "-o", "agreement.json")
+    written = ok("bundle", "-o", "agreement.json")
+    assert ": VALID AND IN FORCE as checked here; anyone can check it with" in written
     report = run("verify", "agreement.json")
     assert report.exit_code == 0, report.output
     assert "VALID AND IN FORCE" in report.stdout

@@ -15,9 +15,11 @@ from parley.cli.errors import reported
 from parley.cli.home import Home
 from parley.cli.log import evidence_group
 from parley.cli.negotiate import current, negotiation_option, pass_home, reader_option
+from parley.cli.verifycmd import HEADLINE
 from parley.core import text as text_model
 from parley.core import textformat
 from parley.core.agenda import agenda
+from parley.core.bundle import Verdict, check_bundle
 from parley.core.event import SignedEvent
 from parley.core.protocol import State, pen_holders
 from parley.core.report import human_time
@@ -181,7 +183,14 @@ def bundle_cmd(home: Home, negotiation: str | None, output: Path, code: str | No
     with reported():
         data = home.services().bundle(current(home, negotiation))
         _write(output, data.decode())
-        click.echo(f"wrote {output} ({len(data):,} bytes); check it with: parley verify {output}")
+    # checked here as any verifier checks it: a log witness that refused, say, shows at once
+    report = check_bundle(data)
+    click.echo(
+        f"wrote {output} ({len(data):,} bytes): {HEADLINE[report.verdict]} as checked here; "
+        f"anyone can check it with: parley verify {output}"
+    )
+    if report.verdict is not Verdict.IN_FORCE and report.problem:
+        click.echo(f"note: {report.problem}", err=True)
 
 
 def _write(output: Path | None, data: str) -> None:

@@ -21,6 +21,12 @@ if TYPE_CHECKING:
     from parley.api.settings import Settings
 
 
+STOP_GRACE_SECONDS = 10
+"""How long a stopping process lets its requests finish. A live stream (server-sent events)
+would otherwise hold it for up to ``Live.max_seconds``, serving with the old settings beside
+its successor; cut, its browser reconnects to whichever process now serves."""
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
@@ -70,6 +76,7 @@ def run_server(home: Home, host: str, port: int, workers: int, origin: str | Non
         log_level="warning",
         access_log=False,
         proxy_headers=True,
+        timeout_graceful_shutdown=STOP_GRACE_SECONDS,
     )
     if workers == 1:
         server = uvicorn.Server(config)
