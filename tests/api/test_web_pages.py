@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -16,6 +17,8 @@ from parley.core import text as text_model
 from parley.core.event import EventType as T
 from parley.core.event import body_hash
 from parley.core.keys import SigningKey
+from parley.web import move_pages, pages
+from parley.web.caller import room_of
 from tests.api.conftest import Api
 from tests.negotiation import clean_text, make_charter
 
@@ -313,3 +316,28 @@ def test_a_pasted_draft_names_the_version_it_was_drafted_from(api: Api) -> None:
     assert drafted.status_code == new.status_code == 200
     assert drafted.json()["body"]["parents"] == [v1] and new.json()["body"]["parents"] == []
     assert "drafted from" in drafted.json()["summary"] and unknown.status_code == 404
+
+
+def test_pages_are_built_off_the_event_loop(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long negotiation's page reads and renders for a while: on the event loop, it held up
+    every other request of the process (state reads, submissions, live streams)."""
+    nid, _ = _sent(api)
+    token = api.party("QA").headers["Authorization"].removeprefix("Bearer ")
+    api.client.cookies.set(COOKIE, token)
+    on_loop: list[bool] = []
+    real = room_of
+
+    def watched(request: Any, nid: str) -> Any:
+        try:
+            asyncio.get_running_loop()
+            on_loop.append(True)
+        except RuntimeError:  # a worker thread: no loop runs here
+            on_loop.append(False)
+        return real(request, nid)
+
+    for module in (pages, move_pages):
+        monkeypatch.setattr(module, "room_of", watched)
+    for path in ("", "/text", "/versions", "/act", "/amend", "/audit", "/agreement"):
+        assert api.client.get(f"/n/{nid}{path}").status_code == 200, path
+    assert api.client.post(f"/n/{nid}/prepare/statement", data={"text": "x"}).status_code == 200
+    assert on_loop and not any(on_loop)

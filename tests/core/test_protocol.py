@@ -54,6 +54,14 @@ def test_a_whole_negotiation_comes_into_force() -> None:
     assert protocol.fold(table.events) == table.s
 
 
+def test_a_version_keeps_when_it_was_published() -> None:
+    """A list of versions shows each one's time without reading the events again."""
+    table = Table().open()
+    proposed = table.play("QA", T.PROPOSE, moves.propose(clean_text()))
+    version = table.s.versions[text_model.version_hash(clean_text())]
+    assert version.time == proposed.envelope.time and version.event == proposed.hash
+
+
 def test_fold_is_deterministic_and_equals_stepwise_apply() -> None:
     table = concluded(Table().open())
     assert protocol.fold(table.events) == protocol.fold(list(table.events))

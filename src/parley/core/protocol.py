@@ -146,6 +146,8 @@ class Version:
     move: EventType
     audience: tuple[str, ...] | None = None
     """Who may read it (None: everyone), as the event that published it says."""
+    time: str = ""
+    """When it was published (its event's time), so that a list of versions needs no events."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -529,7 +531,7 @@ class _Draft:
             self.known(parent, event.envelope.author, str(event.envelope.type))
         env = event.envelope
         self.versions[version] = Version(
-            version, env.author, event.hash, parents, env.type, env.audience
+            version, env.author, event.hash, parents, env.type, env.audience, env.time
         )
         self.texts[version] = text
 

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 
 from parley.core import integration, moves, policy, redline
 from parley.core import text as text_model
@@ -50,7 +51,7 @@ from parley.web.views import base_values, current_version, provision_rows, versi
 
 @router.get("/n/{nid}/amend", response_class=HTMLResponse)
 @guarded
-async def amend_page(request: Request, nid: str, base: str | None = None) -> Response:
+def amend_page(request: Request, nid: str, base: str | None = None) -> Response:
     """Edit a version in place and preview the redline against it."""
     room = room_of(request, nid)
     return _amend_view(request, room, amend_base(room, base), [], None, None)
@@ -60,8 +61,12 @@ async def amend_page(request: Request, nid: str, base: str | None = None) -> Res
 @guarded
 async def amend_edit(request: Request, nid: str) -> Response:
     """Add, undo or reset one edit operation; the page carries the list of operations."""
-    room = room_of(request, nid)
     form = await read_form(request)
+    return await run_in_threadpool(_amend_edit, request, nid, form)
+
+
+def _amend_edit(request: Request, nid: str, form: Form) -> Response:
+    room = room_of(request, nid)
     base = amend_base(room, form.required("base", "the base version"))
     ops = parse_ops(form.get("ops", "[]"))
     action = form.get("action", "add")
@@ -144,7 +149,7 @@ def _amend_view(
 
 @router.get("/n/{nid}/act", response_class=HTMLResponse)
 @guarded
-async def act_page(request: Request, nid: str) -> Response:
+def act_page(request: Request, nid: str) -> Response:
     """Respond to versions, confirm, comment, state; mediators send, suspend, finalize."""
     room = room_of(request, nid)
     readable = version_rows(room)
@@ -169,7 +174,7 @@ async def act_page(request: Request, nid: str) -> Response:
 
 @router.get("/n/{nid}/integrate", response_class=HTMLResponse)
 @guarded
-async def integrate_page(request: Request, nid: str) -> Response:
+def integrate_page(request: Request, nid: str) -> Response:
     """A mediator merges returned amendments, deciding provision by provision."""
     room = room_of(request, nid)
     empty: dict[str, Any] = {
@@ -219,12 +224,21 @@ async def integrate_page(request: Request, nid: str) -> Response:
 async def prepare(request: Request, nid: str, move: str) -> Response:
     """Check a move's form and answer with the exact envelope and body to sign (JSON)."""
     try:
+        form = await read_form(request)
+    except ParleyError as exc:
+        return json_error(exc)
+    return await run_in_threadpool(_prepare, request, nid, move, form)
+
+
+def _prepare(request: Request, nid: str, move: str, form: Form) -> Response:
+    """``prepare`` off the event loop: a merge or a redline may take a while."""
+    try:
         room = room_of(request, nid)
         if move not in EventType._value2member_map_ or EventType(move) not in BUILDERS:
             raise InvalidInputError(f"a page cannot prepare a {move!r} move")
         kind = EventType(move)
         check_rule(room, kind)
-        built = BUILDERS[kind](room, await read_form(request))
+        built = BUILDERS[kind](room, form)
         body = moves.salted(built.body, built.audience, secrets.token_hex(16))
         proposal = replace(built, body=body)
         envelope = envelope_for(room, kind, proposal)
@@ -238,7 +252,7 @@ async def prepare(request: Request, nid: str, move: str) -> Response:
 
 @router.get("/new", response_class=HTMLResponse)
 @guarded
-async def new_page(request: Request) -> Response:
+def new_page(request: Request) -> Response:
     """A mediator convenes a negotiation: title, pen rule, participants and their keys."""
     key = session_key(request)
     return render(

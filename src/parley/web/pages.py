@@ -50,7 +50,7 @@ PASTED_KEPT = 256 * 1024
 
 @router.get("/", response_class=HTMLResponse)
 @guarded
-async def home(request: Request) -> Response:
+def home(request: Request) -> Response:
     """My negotiations: state, pen, and what waits for me in each."""
     ctx, key = context_of(request), session_key(request)
     rows: list[dict[str, Any]] = []
@@ -76,14 +76,14 @@ async def home(request: Request) -> Response:
 
 @router.get("/keys", response_class=HTMLResponse)
 @guarded
-async def keys_page(request: Request) -> Response:
+def keys_page(request: Request) -> Response:
     """Load, create and choose the key this browser signs with."""
     return render(request, "keys.html", demo_codes=demo_codes(request))
 
 
 @router.get("/n/{nid}", response_class=HTMLResponse)
 @guarded
-async def dashboard(request: Request, nid: str) -> Response:
+def dashboard(request: Request, nid: str) -> Response:
     """Participants and roles, what each still has to do, the current text's status."""
     room = room_of(request, nid)
     return render(request, "dashboard.html", **base_values(room, "dashboard"), o=overview(room))
@@ -91,7 +91,7 @@ async def dashboard(request: Request, nid: str) -> Response:
 
 @router.get("/n/{nid}/live", response_class=HTMLResponse)
 @guarded
-async def live(request: Request, nid: str) -> Response:
+def live(request: Request, nid: str) -> Response:
     """The dashboard's live region, fetched again when the stream says something moved."""
     room = room_of(request, nid)
     return render(request, "_live.html", **base_values(room, "dashboard"), o=overview(room))
@@ -99,7 +99,7 @@ async def live(request: Request, nid: str) -> Response:
 
 @router.get("/n/{nid}/text", response_class=HTMLResponse)
 @guarded
-async def text_page(request: Request, nid: str, v: str | None = None) -> Response:
+def text_page(request: Request, nid: str, v: str | None = None) -> Response:
     """A version's provision tree: numbering, brackets, options, reservations, comments."""
     room = room_of(request, nid)
     version = room.version(v) if v else current_version(room.state)
@@ -133,7 +133,7 @@ async def text_page(request: Request, nid: str, v: str | None = None) -> Respons
 
 @router.get("/n/{nid}/versions", response_class=HTMLResponse)
 @guarded
-async def versions_page(
+def versions_page(
     request: Request,
     nid: str,
     old: str | None = None,
@@ -197,7 +197,7 @@ def _compare(room: Room, old: str, new: str, view: str) -> dict[str, Any]:
 
 @router.get("/n/{nid}/agreement", response_class=HTMLResponse)
 @guarded
-async def agreement_page(request: Request, nid: str) -> Response:
+def agreement_page(request: Request, nid: str) -> Response:
     """The final text, the conclusion policy as a checklist, and the attestation buttons."""
     room = room_of(request, nid)
     state = room.state
@@ -236,11 +236,11 @@ def _attested(state: State) -> list[dict[str, Any]]:
 
 @router.get("/n/{nid}/audit", response_class=HTMLResponse)
 @guarded
-async def audit_page(request: Request, nid: str) -> Response:
+def audit_page(request: Request, nid: str) -> Response:
     """Every event with a verification badge (checked in the browser), and the log's checkpoint."""
     room = room_of(request, nid)
     events = room.events()
-    stored = await run_in_threadpool(_latest_checkpoint, room)
+    stored = _latest_checkpoint(room)
     log = room.state.charter.log
     return render(
         request,
@@ -267,10 +267,10 @@ def _latest_checkpoint(room: Room) -> StoredCheckpoint | None:
 
 @router.get("/n/{nid}/bundle")
 @guarded
-async def bundle_download(request: Request, nid: str) -> Response:
+def bundle_download(request: Request, nid: str) -> Response:
     """The agreement bundle, to keep and to verify offline with ``parley verify``."""
     room = room_of(request, nid)
-    data = await run_in_threadpool(room.ctx.services.bundle, room.nid)
+    data = room.ctx.services.bundle(room.nid)
     name = f"parley-{room.nid[:12]}.bundle.json"
     headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
     return Response(data, media_type="application/json", headers=headers)
@@ -278,7 +278,7 @@ async def bundle_download(request: Request, nid: str) -> Response:
 
 @router.get("/verify", response_class=HTMLResponse)
 @guarded
-async def verify_page(request: Request) -> Response:
+def verify_page(request: Request) -> Response:
     """Check any agreement bundle: the same report as ``parley verify``."""
     return render(
         request, "verify.html", report=None, error=None, rows=[], trust=bundle.TRUST, pasted=""

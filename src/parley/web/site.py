@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jinja2
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from parley.api.context import address_of
 from parley.api.errors import details_of, rate_limited, status_of
@@ -119,13 +121,20 @@ Page = Callable[..., Awaitable[Response]]
 LOG = logging.getLogger("parley.web")
 
 
-def guarded(handler: Page) -> Page:
-    """Show a Parley error as a page in words, with the status the API would give."""
+def guarded(handler: Page | Callable[..., Response]) -> Page:
+    """Show a Parley error as a page in words, with the status the API would give.
+
+    A handler written as a plain function runs in a worker thread: a page reads the store and
+    renders, and a long negotiation's page done on the event loop held up every other request of
+    the process (its state reads and submissions) for as long."""
 
     @functools.wraps(handler)
     async def run(request: Request, *args: Any, **kwargs: Any) -> Response:
         try:
-            return await handler(request, *args, **kwargs)
+            if inspect.iscoroutinefunction(handler):
+                return await cast(Page, handler)(request, *args, **kwargs)
+            plain = cast(Callable[..., Response], handler)
+            return await run_in_threadpool(plain, request, *args, **kwargs)
         except ParleyError as exc:
             status, code = status_of(exc)
             return render(request, "error.html", status, message=str(exc), code=code)

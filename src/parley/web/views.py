@@ -139,7 +139,6 @@ MADE = {
 
 
 def version_rows(room: Room) -> list[dict[str, Any]]:
-    times = {e.hash: e.envelope.time for e in room.events()}
     return [
         {
             "hash": v.hash,
@@ -147,7 +146,7 @@ def version_rows(room: Room) -> list[dict[str, Any]]:
             "move": v.move.value,
             "made": MADE.get(v.move, v.move.value),
             "parents": list(v.parents),
-            "time": times.get(v.event, room.state.time),
+            "time": v.time,
             "final": v.hash == room.state.final,
             "readers": list(v.audience or ()),
         }
