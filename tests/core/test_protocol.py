@@ -335,3 +335,22 @@ def test_the_agenda_drops_answered_and_superseded_reviews_and_asks_for_integrati
     assert [t.code for t in agenda(table.s)] == ["PK", "QA", "TR"]  # review; send the third
     table.play("PK", T.ACCEPT, moves.accept(v3))
     assert [t.code for t in agenda(table.s)] == []
+
+
+def test_returns_to_a_superseded_version_leave_the_agenda() -> None:
+    """Once a later negotiating text is on the table, the returns to an earlier one are
+    history: the mediators are not told to integrate them for the rest of the talks."""
+    from parley.core.agenda import agenda
+
+    table = Table().open()
+    draft = clean_text()
+    v1 = text_model.version_hash(draft)
+    table.play("QA", T.PROPOSE, moves.propose(draft))
+    table.play("QA", T.SEND, moves.send(v1, ["AF", "PK"]))
+    for code in ("PK", "AF"):
+        words = f"The Parties shall refrain from cross-border attacks, as {code} says."
+        table.play(code, T.AMEND, moves.amend(v1, clean_text(words)))
+    integrate = f"integrate the returns to version {v1[:8]}… (AF, PK)"
+    assert ("QA", integrate) in [(t.code, t.what) for t in agenda(table.s)]
+    table.play("QA", T.PROPOSE, moves.propose(clean_text("A fresh start."), (v1,)))
+    assert not any(t.what.startswith("integrate") for t in agenda(table.s))

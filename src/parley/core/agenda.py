@@ -89,10 +89,16 @@ def pending_reviews(state: State) -> list[tuple[str, str]]:
 
 def _integrations(state: State) -> list[Task]:
     """Returns to a version every recipient has answered, not yet integrated: for the
-    mediators who hold the pen."""
+    mediators who hold the pen. Returns to a version older than the latest negotiating text are
+    superseded by it (the mediators moved on), as reviews are by a later version sent."""
     merged = integrated(state.versions.values())
+    order = {version: i for i, version in enumerate(state.versions)}
+    latest = tabled(state)
+    current = order[latest.hash] if latest is not None else 0
     out = []
     for version, recipients in state.sent.items():
+        if order.get(version, -1) < current:
+            continue  # superseded
         if recipients - state.responded.get(version, frozenset()):
             continue  # answers are still due: the reviews say whose
         returns = [
