@@ -394,6 +394,11 @@ class RemoteServices:
         status, path = response.status_code, response.request.url.path
         answered = f"{self.url} answered {status} {response.reason_phrase} to {path}"
         if status in PROXY_UNREACHABLE:
+            if path.endswith("/events") or path == "/api/negotiations":  # a move cut off
+                return errors.StorageError(
+                    f"{answered}: the Parley server behind it did not answer in time, and what "
+                    "was sent may or may not be recorded: check the history before sending again"
+                )
             return errors.StorageError(
                 f"{answered}: the Parley server behind it is not answering (stopped, restarting "
                 "or overloaded); try again shortly"

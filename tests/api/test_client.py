@@ -149,3 +149,19 @@ def test_a_proxys_own_answer_is_named_for_what_it_means(
     with pytest.raises(error, match=said) as raised:
         client.negotiations()
     assert type(raised.value) is error
+
+
+def test_a_proxys_502_to_a_move_says_it_may_be_recorded(
+    remote: tuple[RemoteServices, Tampering],
+) -> None:
+    """A submission cut off behind the proxy may still have been stored: resending blindly
+    would sign and record the move twice."""
+    transport = remote[1]
+    client = RemoteServices("http://testserver", transport=transport, key=key_for("QA"))
+    transport.tamper = lambda request, response: (
+        httpx.Response(502, html="<html>nginx</html>", request=request)
+        if request.method == "POST" and request.url.path == "/api/negotiations"
+        else response
+    )
+    with pytest.raises(errors.StorageError, match="may or may not be recorded"):
+        client.open_negotiation(make_charter(with_log=True), key_for("QA"), "QA")

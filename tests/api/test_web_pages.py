@@ -316,6 +316,9 @@ def test_a_pasted_draft_names_the_version_it_was_drafted_from(api: Api) -> None:
     assert drafted.status_code == new.status_code == 200
     assert drafted.json()["body"]["parents"] == [v1] and new.json()["body"]["parents"] == []
     assert "drafted from" in drafted.json()["summary"] and unknown.status_code == 404
+    again = textformat.render(clean_text())  # the current text, pasted again
+    same = api.client.post(path, data={"source": again, "base": v1})
+    assert same.status_code == 422 and "already on the record" in same.json()["error"]["message"]
 
 
 def test_pages_are_built_off_the_event_loop(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:

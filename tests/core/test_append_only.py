@@ -82,3 +82,20 @@ def test_threads_growing_one_view_each_get_their_own_item() -> None:
         grown = _race(base, range(100, 108))
         assert all(tuple(view) == (*range(10), item) for item, view in grown.items())
         assert tuple(base) == tuple(range(10))
+
+
+class _Overtaken(list[int]):
+    """A list on which another view appends first, just before the append asked for: the
+    moment a thread switch would fall, made certain."""
+
+    def append(self, item: int) -> None:
+        super().append(-1)
+        super().append(item)
+
+
+def test_a_view_overtaken_while_growing_copies_instead_of_claiming_the_place() -> None:
+    base = AppendOnly([1, 2])
+    shared = _Overtaken([1, 2])
+    base._items = shared  # the list the views share, as ``plus`` finds it
+    grown = base.plus(3)
+    assert tuple(grown) == (1, 2, 3) and grown._items is not shared

@@ -338,8 +338,9 @@ def test_the_agenda_drops_answered_and_superseded_reviews_and_asks_for_integrati
 
 
 def test_returns_to_a_superseded_version_leave_the_agenda() -> None:
-    """Once a later negotiating text is on the table, the returns to an earlier one are
-    history: the mediators are not told to integrate them for the rest of the talks."""
+    """Once a later version is sent, the returns to an earlier one are history: the mediators
+    are not told to integrate them for the rest of the talks. A draft merely proposed (by a
+    party holding the pen, say) supersedes nothing."""
     from parley.core.agenda import agenda
 
     table = Table().open()
@@ -352,5 +353,8 @@ def test_returns_to_a_superseded_version_leave_the_agenda() -> None:
         table.play(code, T.AMEND, moves.amend(v1, clean_text(words)))
     integrate = f"integrate the returns to version {v1[:8]}… (AF, PK)"
     assert ("QA", integrate) in [(t.code, t.what) for t in agenda(table.s)]
-    table.play("QA", T.PROPOSE, moves.propose(clean_text("A fresh start."), (v1,)))
+    fresh = clean_text("A fresh start.")
+    table.play("QA", T.PROPOSE, moves.propose(fresh, (v1,)))
+    assert ("QA", integrate) in [(t.code, t.what) for t in agenda(table.s)]
+    table.play("QA", T.SEND, moves.send(text_model.version_hash(fresh), ["AF", "PK"]))
     assert not any(t.what.startswith("integrate") for t in agenda(table.s))

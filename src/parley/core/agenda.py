@@ -89,12 +89,11 @@ def pending_reviews(state: State) -> list[tuple[str, str]]:
 
 def _integrations(state: State) -> list[Task]:
     """Returns to a version every recipient has answered, not yet integrated: for the
-    mediators who hold the pen. Returns to a version older than the latest negotiating text are
-    superseded by it (the mediators moved on), as reviews are by a later version sent."""
+    mediators who hold the pen. Returns to a version sent before the latest version sent are
+    superseded by it (the table moved on), as reviews are by a later version sent."""
     merged = integrated(state.versions.values())
     order = {version: i for i, version in enumerate(state.versions)}
-    latest = tabled(state)
-    current = order[latest.hash] if latest is not None else 0
+    current = max((order.get(version, -1) for version in state.sent), default=-1)
     out = []
     for version, recipients in state.sent.items():
         if order.get(version, -1) < current:

@@ -224,6 +224,8 @@ def _propose(room: Room, form: Form) -> Proposal:
         check_as_author(room, readable, text)  # drafted from any version the caller can read
         parents = (form_version(room, form, "base"),) if form.get("base").strip() else ()
         version = text_model.version_hash(text)
+        if version in room.state.versions:
+            raise InvalidInputError(f"version {short(version)} is already on the record")
         drafted = f", drafted from {short(parents[0])}" if parents else ""
         return Proposal(
             moves.propose(text, parents),

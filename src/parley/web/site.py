@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any, cast
 
 import jinja2
+from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from parley.api.context import address_of
 from parley.api.errors import details_of, rate_limited, status_of
@@ -134,7 +134,8 @@ def guarded(handler: Page | Callable[..., Response]) -> Page:
             if inspect.iscoroutinefunction(handler):
                 return await cast(Page, handler)(request, *args, **kwargs)
             plain = cast(Callable[..., Response], handler)
-            return await run_in_threadpool(plain, request, *args, **kwargs)
+            page = functools.partial(plain, request, *args, **kwargs)
+            return await to_thread.run_sync(page, limiter=_page_threads(request))
         except ParleyError as exc:
             status, code = status_of(exc)
             return render(request, "error.html", status, message=str(exc), code=code)
@@ -143,6 +144,19 @@ def guarded(handler: Page | Callable[..., Response]) -> Page:
             return render(request, "error.html", 500, message=UNEXPECTED, code="internal")
 
     return run
+
+
+PAGE_THREADS = 8
+"""Pages built at once in one process: a pool of their own, so that many slow pages never take
+the threads the submissions, state reads and live streams are answered in."""
+
+
+def _page_threads(request: Request) -> CapacityLimiter:
+    """The pages' limiter of this app (made on its first page, on its event loop)."""
+    limiter = getattr(request.app.state, "page_threads", None)
+    if limiter is None:
+        limiter = request.app.state.page_threads = CapacityLimiter(PAGE_THREADS)
+    return cast(CapacityLimiter, limiter)
 
 
 UNEXPECTED = (
