@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
 
-from parley.core import bundle, log, moves, protocol, redline
+from parley.core import bundle, log, merkle, moves, protocol, redline
 from parley.core import text as text_model
 from parley.core.charter import Charter, LogConfig
 from parley.core.checkpoint import sign_checkpoint
@@ -434,14 +434,16 @@ class Services:
 
     def bundle(self, negotiation: str) -> bytes:
         """The agreement bundle: every event, outcome bodies, and log proofs when there is a log."""
-        events = self.events(negotiation)
+        with self.reading() as tx:  # read first: the checkpoint published next covers them all
+            rows = tx.events(_resolve_negotiation(tx, negotiation))
+        events = [row.event for row in rows]
         stored = self.publish()
         if stored is None:
             return bundle.build_bundle(events)
         with self.store.transaction() as tx:
             note = parse_note(stored.note)
-            indexes = [_index(tx, e) for e in events]
-            proofs = [log.proof_file(i, note, tx) for i in indexes]
+            reader = merkle.RememberedHashes(tx)  # the proofs share the tree's upper hashes
+            proofs = [log.proof_file(row.log_index, note, reader) for row in rows]
         return bundle.build_bundle(events, proofs)
 
     # --- internals -------------------------------------------------------------------------------
@@ -568,13 +570,6 @@ def _as_seen(stored: list[SignedEvent], viewer: str | None) -> list[SignedEvent]
     if viewer is None:
         return stored
     return [e if e.envelope.can_read(viewer) else e.without_body() for e in stored]
-
-
-def _index(tx: Transaction, event: SignedEvent) -> int:
-    found = tx.event(event.hash)
-    if found is None:
-        raise NotFoundError(f"event {event.hash[:12]}… is not stored")
-    return found.log_index
 
 
 def _resolve_negotiation(tx: Transaction, negotiation: str) -> str:

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from parley.core.merkle import (
     EMPTY_ROOT,
     MemoryHashes,
+    RememberedHashes,
     consistency_proof_length,
     frontier,
     inclusion_proof_length,
@@ -575,3 +576,27 @@ def test_the_frontier_of_a_few_sizes() -> None:
     assert frontier(1) == [stored_hash_index(0, 0)]
     assert frontier(6) == [stored_hash_index(2, 0), stored_hash_index(1, 2)]
     assert len(frontier(2**20 - 1)) == 20
+
+
+class _Counting:
+    """A HashReader that counts how often each stored hash is read."""
+
+    def __init__(self, inner: MemoryHashes) -> None:
+        self.inner = inner
+        self.reads: list[int] = []
+
+    def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
+        self.reads += indexes
+        return self.inner.read_hashes(indexes)
+
+
+@given(st.integers(min_value=1, max_value=300))
+def test_remembered_hashes_give_the_same_proofs_reading_each_hash_once(size: int) -> None:
+    store = MemoryHashes()
+    for i in range(size):
+        store.append(str(i).encode())
+    counting = _Counting(store)
+    remembered = RememberedHashes(counting)
+    for index in range(size):
+        assert prove_inclusion(index, size, remembered) == prove_inclusion(index, size, store)
+    assert len(counting.reads) == len(set(counting.reads))

@@ -421,6 +421,21 @@ def _require_natural(value: int, name: str) -> None:
 # --- in memory -----------------------------------------------------------------------------------
 
 
+class RememberedHashes:
+    """A HashReader that reads each stored hash once: many proofs against one checkpoint (a
+    bundle's) share most of the tree's upper hashes."""
+
+    def __init__(self, reader: HashReader) -> None:
+        self.reader = reader
+        self._known: dict[int, bytes] = {}
+
+    def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
+        missing = sorted({i for i in indexes if i not in self._known})
+        if missing:
+            self._known.update(zip(missing, self.reader.read_hashes(missing), strict=True))
+        return [self._known[i] for i in indexes]
+
+
 class MemoryHashes:
     """Stored hashes in memory, one list per level: an in-memory log, and a reference store.
 
