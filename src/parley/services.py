@@ -169,6 +169,16 @@ class Services:
             raise NotFoundError(f"no version {version}")
         return text_model.from_json(obj)
 
+    def event_hashes(self, negotiation: str, prefix: str) -> list[str]:
+        """The hashes of ``negotiation``'s events that start with ``prefix`` (4 to 64 hex)."""
+        with self.reading() as tx:
+            return [
+                full
+                for full in tx.complete(prefix)
+                if (found := tx.event(full)) is not None
+                and found.event.envelope.negotiation == negotiation
+            ]
+
     def complete(self, prefix: str, what: str = "event or version") -> str:
         """The full hash for a unique prefix of an event or version hash."""
         with self.reading() as tx:

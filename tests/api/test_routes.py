@@ -22,7 +22,7 @@ from parley.core.note import parse_note
 from parley.core.tlogproof import verify_proof
 from parley.core.witness import Cosigned, MemoryWitnessState, Witness, add_checkpoint
 from tests.api.conftest import Api, TestClient, make_services, make_settings
-from tests.negotiation import LOG_KEY, clean_text
+from tests.negotiation import LOG_KEY, clean_text, make_charter
 
 V1 = clean_text("The Parties shall refrain from cross-border attacks.")
 V2 = clean_text("The Parties shall refrain from all cross-border attacks and incursions.")
@@ -262,3 +262,18 @@ def test_a_mistyped_address_is_a_page_for_a_browser_and_json_for_the_api(api: Ap
     for path, accept in (("/negotiatons", "application/json"), ("/api/nope", "text/html")):
         answer = api.client.get(path, headers={"accept": accept})
         assert answer.status_code == 404 and answer.json()["error"]["code"] == "not_found"
+
+
+def test_an_event_proof_is_found_only_among_the_negotiations_own_events(api: Api) -> None:
+    """The proof route resolves a short hash by looking it up, not by reading every event; an
+    event of another negotiation, or a version, is not found through this one."""
+    first = api.open()
+    join = api.services.events(first)[1].hash
+    version = text_model.version_hash(clean_text())
+    api.play("QA", EventType.PROPOSE, moves.propose(clean_text()))
+    second = api.convene(make_charter(nonce="test-nonce-0002", with_log=True))  # same log
+    pk = api.party("PK")
+    assert pk.get(f"/api/negotiations/{first}/events/{join[:8]}/proof").status_code == 200
+    assert pk.get(f"/api/negotiations/{second}/events/{join[:8]}/proof").status_code == 404
+    assert pk.get(f"/api/negotiations/{first}/events/{version[:8]}/proof").status_code == 404
+    assert pk.get(f"/api/negotiations/{first}/events/zz12/proof").status_code == 422

@@ -239,5 +239,10 @@ class Views:
         return version, texts[version]
 
     def event(self, seat: Seat, ref: str) -> str:
-        """The full hash of an event of this negotiation, from its hash or a unique prefix."""
-        return find_hash((e.hash for e in self.events(seat, 0)), ref, "event")
+        """The full hash of an event of this negotiation, from its hash or a unique prefix
+        (looked up by the prefix, not by reading every event of a long negotiation)."""
+        prefix = ref.rstrip("…").lower()
+        found = (
+            self.services.event_hashes(seat.negotiation, prefix) if _HEX.fullmatch(prefix) else []
+        )
+        return find_hash(found, ref, "event")
