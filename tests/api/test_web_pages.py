@@ -17,7 +17,7 @@ from parley.core import text as text_model
 from parley.core.event import EventType as T
 from parley.core.event import body_hash
 from parley.core.keys import SigningKey
-from parley.web import move_pages, pages
+from parley.web import move_pages, pages, views
 from parley.web.caller import room_of
 from tests.api.conftest import Api
 from tests.negotiation import clean_text, make_charter
@@ -344,3 +344,28 @@ def test_pages_are_built_off_the_event_loop(api: Api, monkeypatch: pytest.Monkey
         assert api.client.get(f"/n/{nid}{path}").status_code == 200, path
     assert api.client.post(f"/n/{nid}/prepare/statement", data={"text": "x"}).status_code == 200
     assert on_loop and not any(on_loop)
+
+
+def test_a_long_history_shows_its_latest_part_with_a_way_to_all_of_it(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Thousands of events made pages of megabytes: the Versions page lists the latest events
+    and links to them all; the dashboard lists the latest statements and links to the
+    Agreement page, which lists every one."""
+    monkeypatch.setattr(pages, "HISTORY_SHOWN", 3)
+    monkeypatch.setattr(views, "DASHBOARD_STATEMENTS", 2)
+    nid, _ = _sent(api)
+    for n in range(4):
+        api.play("PK", T.STATEMENT, moves.statement(f"Statement number {n}."))
+    token = api.party("PK").headers["Authorization"].removeprefix("Bearer ")
+    api.client.cookies.set(COOKIE, token)
+    versions = api.client.get(f"/n/{nid}/versions?view=sides").text
+    assert "The latest 3 of 11 events." in versions and versions.count('<span class="when">') == 3
+    assert 'href="/n/' + nid + '/versions?view=sides&amp;history=all#history-h"' in versions
+    whole = api.client.get(f"/n/{nid}/versions?view=sides&history=all").text
+    assert whole.count('<span class="when">') == 11 and "Show them all" not in whole
+    live = api.client.get(f"/n/{nid}/live").text
+    assert "The latest 2 of 4:" in live and "Statement number 3." in live
+    assert "Statement number 1." not in live
+    agreement = api.client.get(f"/n/{nid}/agreement").text
+    assert all(f"Statement number {n}." in agreement for n in range(4))

@@ -7,6 +7,7 @@ signs anything.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
@@ -37,6 +38,7 @@ from parley.web.views import (
     base_values,
     comments_by_provision,
     current_version,
+    latest_statements,
     overview,
     provision_rows,
     text_status,
@@ -139,8 +141,10 @@ def versions_page(
     old: str | None = None,
     new: str | None = None,
     view: str = "inline",
+    history: str | None = None,
 ) -> Response:
-    """The history as a timeline, and the redline between any two versions."""
+    """The history as a timeline (the latest ``HISTORY_SHOWN`` events unless ``history=all``),
+    and the redline between any two versions."""
     room = room_of(request, nid)
     rows = version_rows(room)
     new = new or (rows[-1]["hash"] if rows else None)
@@ -155,8 +159,24 @@ def versions_page(
         new=new,
         view="sides" if view == "sides" else "inline",
         compared=compared,
-        timeline=timeline(room, room.events()),
+        **_history(timeline(room, room.events()), history == "all", request),
     )
+
+
+HISTORY_SHOWN = 100
+"""Events the Versions page's history lists at first, the latest: a long negotiation has
+thousands, and the page grew to megabytes."""
+
+
+def _history(entries: list[dict[str, Any]], whole: bool, request: Request) -> dict[str, Any]:
+    """The timeline as the page shows it, how many entries it has, and the link to them all."""
+    shown = entries if whole else entries[-HISTORY_SHOWN:]
+    query = {**request.query_params, "history": "all"}
+    return {
+        "timeline": shown,
+        "timeline_total": len(entries),
+        "timeline_all": f"{request.url.path}?{urlencode(query)}#history-h",
+    }
 
 
 def _before(rows: list[dict[str, Any]], new: str | None) -> str | None:
@@ -214,7 +234,7 @@ def agreement_page(request: Request, nid: str) -> Response:
         findings=findings,
         attested=_attested(state),
         can=attestation_moves(room),
-        statements=[s for s in state.statements if s.text is not None],
+        **latest_statements(state, None),
     )
 
 

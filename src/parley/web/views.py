@@ -255,7 +255,21 @@ def overview(room: Room) -> dict[str, Any]:
         "status": text_status(room.text(current)) if current else None,
         "suspended_by": state.suspended_by,
         "final": state.final,
-        "statements": [s for s in state.statements if s.text is not None],
+        **latest_statements(state, DASHBOARD_STATEMENTS),
+    }
+
+
+DASHBOARD_STATEMENTS = 20
+"""Statements the dashboard lists, the latest; the Agreement page lists them all."""
+
+
+def latest_statements(state: protocol.State, shown: int | None) -> dict[str, Any]:
+    """The readable statements (the latest ``shown`` of them, or all for None) and how many
+    there are: a long negotiation has thousands."""
+    readable = [s for s in state.statements if s.text is not None]
+    return {
+        "statements": readable if shown is None else readable[-shown:],
+        "statements_total": len(readable),
     }
 
 
