@@ -369,3 +369,13 @@ def test_a_long_history_shows_its_latest_part_with_a_way_to_all_of_it(
     assert "Statement number 1." not in live
     agreement = api.client.get(f"/n/{nid}/agreement").text
     assert all(f"Statement number {n}." in agreement for n in range(4))
+
+
+def test_the_verify_page_takes_what_the_server_takes(api: Api) -> None:
+    """A form is held to the server's body limit (PARLEY_MAX_BODY_BYTES, 4 MiB by default),
+    not to a smaller one of its own: a long negotiation's bundle, URL-encoded, is large."""
+    bulky = "x" * (3 * 2**20)  # over the 2 MiB forms were once held to
+    checked = api.client.post("/verify", data={"bundle": bulky})
+    assert checked.status_code == 200 and "Invalid: do not rely on this bundle" in checked.text
+    refused = api.client.post("/verify", data={"bundle": bulky + "x" * 2**20})
+    assert refused.status_code == 413

@@ -1,4 +1,5 @@
-"""Posted forms, parsed here: urlencoded only (no multipart dependency), with a size limit."""
+"""Posted forms, parsed here: urlencoded only (no multipart dependency), within the server's
+request body limit (``PARLEY_MAX_BODY_BYTES``: one setting for the API and the pages)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,6 @@ from urllib.parse import parse_qs
 from fastapi import Request
 
 from parley.errors import InvalidInputError, LimitExceededError
-
-MAX_FORM_BYTES = 2 * 2**20
 
 
 class Form:
@@ -45,8 +44,11 @@ class Form:
 async def read_form(request: Request) -> Form:
     """The request's body as a form, refused when too large or not UTF-8."""
     data = await request.body()
-    if len(data) > MAX_FORM_BYTES:
-        raise LimitExceededError(f"the form is larger than {MAX_FORM_BYTES} bytes")
+    limit = int(request.app.state.context.settings.limits.max_body_bytes)
+    if len(data) > limit:
+        raise LimitExceededError(
+            f"the form is larger than {limit:,} bytes (the server's PARLEY_MAX_BODY_BYTES)"
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
