@@ -94,12 +94,18 @@ def test_replay_of_stored_events_reaches_the_fold_from_any_state() -> None:
         assert protocol.replay(prior, table.events[seen:]) == table.s
 
 
-def test_replay_trusts_only_the_signatures_and_still_applies_every_rule() -> None:
-    """Only the signature check is the store's word; chain, author, key and rules still hold."""
+def test_replay_trusts_only_signatures_and_version_hashes_and_applies_every_rule() -> None:
+    """Only the signature and a version's hash are the store's word (each was checked when
+    the store accepted the event); chain, author, key and rules still hold."""
     table = Table().open()
     event = table.build("AF", T.STATEMENT, moves.statement("x"))
     unverified = type(event)(event.envelope, bytes(64), event.body, event.hash)
     assert protocol.replay(table.s, [unverified]).seq == table.s.seq + 1
+    body = {**moves.propose(clean_text()), "version": "ab" * 32}  # not the text's hash
+    misnamed = table.build("QA", T.PROPOSE, body)
+    assert "ab" * 32 in protocol.replay(table.s, [misnamed]).texts
+    with pytest.raises(InvalidInputError, match="not the version it names"):
+        protocol.apply(table.s, misnamed)
     stale = table.build("AF", T.STATEMENT, moves.statement("first"))
     table.play("PK", T.STATEMENT, moves.statement("second"))
     with pytest.raises(ConflictError, match="someone moved first"):
