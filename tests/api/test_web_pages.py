@@ -379,3 +379,18 @@ def test_the_verify_page_takes_what_the_server_takes(api: Api) -> None:
     assert checked.status_code == 200 and "Invalid: do not rely on this bundle" in checked.text
     refused = api.client.post("/verify", data={"bundle": bulky + "x" * 2**20})
     assert refused.status_code == 413
+
+
+def test_the_text_page_shows_each_provisions_comments_for_whoever_may_read_them(
+    api: Api,
+) -> None:
+    nid, v1 = _sent(api)
+    api.play("PK", T.COMMENT, moves.comment(v1, "art-1", "Thirty days is too short."))
+    aside = moves.comment(v1, "art-1", "A word for the mediators only.")
+    api.play("AF", T.COMMENT, aside, ("AF", "QA", "TR"))
+    for code, sees_aside in (("QA", True), ("PK", False)):
+        token = api.party(code).headers["Authorization"].removeprefix("Bearer ")
+        api.client.cookies.set(COOKIE, token)
+        page = api.client.get(f"/n/{nid}/text?v={v1}").text
+        assert "Thirty days is too short." in page
+        assert ("A word for the mediators only." in page) is sees_aside

@@ -364,3 +364,31 @@ def test_returns_to_a_superseded_version_leave_the_agenda() -> None:
     assert ("QA", integrate) in [(t.code, t.what) for t in agenda(table.s)]
     table.play("QA", T.SEND, moves.send(text_model.version_hash(fresh), ["AF", "PK"]))
     assert not any(t.what.startswith("integrate") for t in agenda(table.s))
+
+
+def test_comments_are_kept_in_the_state_and_a_withheld_one_says_nothing() -> None:
+    """The text page shows each provision's comments from the state, reading no events; a
+    comment outside a copy's audience keeps only who made it and when."""
+    table = Table().open()
+    draft = clean_text()
+    v = text_model.version_hash(draft)
+    table.play("QA", T.PROPOSE, moves.propose(draft))
+    said = table.play("PK", T.COMMENT, moves.comment(v, "art-1", "Too vague."))
+    aside = table.play("AF", T.COMMENT, moves.comment(v, "art-1", "For QA."), ("AF", "QA", "TR"))
+    first, second = table.s.comments
+    assert (first.author, first.event, first.version, first.provision, first.text) == (
+        "PK",
+        said.hash,
+        v,
+        "art-1",
+        "Too vague.",
+    )
+    assert second.audience == ("AF", "QA", "TR") and second.text == "For QA."
+    redacted = [e if e.hash != aside.hash else e.without_body() for e in table.events]
+    hidden = protocol.fold(redacted).comments[1]
+    assert (hidden.author, hidden.time, hidden.text, hidden.version) == (
+        "AF",
+        aside.envelope.time,
+        None,
+        None,
+    )

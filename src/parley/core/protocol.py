@@ -193,6 +193,20 @@ class Statement:
 
 
 @dataclass(frozen=True, slots=True)
+class Comment:
+    """A remark on one provision of one version; its version, provision and words are None
+    when its body is withheld from this copy."""
+
+    author: str
+    event: str
+    time: str
+    audience: tuple[str, ...] | None
+    version: str | None
+    provision: str | None
+    text: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class State:
     """Everything the events establish; built only by ``fold`` and ``apply``."""
 
@@ -218,7 +232,7 @@ class State:
     witnesses: Mapping[str, Mapping[str, Attestation]] = field(default_factory=dict)
     endorsements: Mapping[str, Attestation] = field(default_factory=dict)
     statements: AppendOnly[Statement] = field(default_factory=AppendOnly)
-    comments: int = 0
+    comments: AppendOnly[Comment] = field(default_factory=AppendOnly)
     withheld: int = 0
 
     @property
@@ -358,7 +372,7 @@ class _Draft:
         self.stored = False
         """Applying a store's own event (``replay``): its signature and version hash were
         checked when the store accepted it."""
-        self.comments = 0
+        self.comments: AppendOnly[Comment] = AppendOnly()
         self.withheld = 0
 
     @classmethod
@@ -706,14 +720,17 @@ def _integrate(d: _Draft, ev: SignedEvent, body: Body) -> None:
 
 
 def _comment(d: _Draft, ev: SignedEvent, body: Body) -> None:
+    env = ev.envelope
+    version = provision = words = None
     if body is not None:
         version, provision = _str(body, "version"), _str(body, "provision")
-        d.known(version, ev.envelope.author, "comment on")
+        d.known(version, env.author, "comment on")
         text = d.texts.get(version)
         if text is not None and text_model.find(text, provision) is None:
             raise PreconditionError(f"version {version[:8]}… has no provision {provision!r}")
-        _str(body, "text")
-    d.comments += 1
+        words = _str(body, "text")
+    said = Comment(env.author, ev.hash, env.time, env.audience, version, provision, words)
+    d.comments = d.comments.plus(said)
 
 
 def _statement(d: _Draft, ev: SignedEvent, body: Body) -> None:

@@ -118,13 +118,12 @@ def text_page(request: Request, nid: str, v: str | None = None) -> Response:
             readers=None,
         )
     text = room.text(version)
-    events = room.events()
     return render(
         request,
         "text.html",
         **base_values(room, "text"),
         version=version,
-        rows=provision_rows(text, comments_by_provision(events, version)),
+        rows=provision_rows(text, comments_by_provision(room.state.comments, version)),
         versions=version_rows(room),
         text_title=text.title,
         text_status=text_status(text),

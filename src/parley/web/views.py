@@ -109,22 +109,19 @@ def text_status(text: Text) -> dict[str, Any]:
 
 
 def comments_by_provision(
-    events: Iterable[SignedEvent], version: str | None = None
+    comments: Iterable[protocol.Comment], version: str | None = None
 ) -> dict[str, list[Any]]:
     out: dict[str, list[Any]] = {}
-    for e in events:
-        body = e.body
-        if e.envelope.type is not EventType.COMMENT or body is None:
+    for c in comments:
+        if c.text is None or (version is not None and c.version != version):
             continue
-        if version is not None and body.get("version") != version:
-            continue
-        out.setdefault(str(body.get("provision")), []).append(
+        out.setdefault(str(c.provision), []).append(
             {
-                "author": e.envelope.author,
-                "time": e.envelope.time,
-                "text": body.get("text", ""),
-                "caucus": e.envelope.audience is not None,
-                "version": body.get("version", ""),
+                "author": c.author,
+                "time": c.time,
+                "text": c.text,
+                "caucus": c.audience is not None,
+                "version": c.version or "",
             }
         )
     return out
