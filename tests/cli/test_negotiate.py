@@ -220,6 +220,14 @@ def test_a_compromise_published_instead_of_the_merge_settles_the_clash(workdir: 
     events = json.loads(ok("history", "--json", "--as", "QA"))
     body = next(e["body"] for e in events if e["envelope"]["type"] == "integrate")
     assert [d["decision"] for d in body["decisions"]] == ["reworded"]
+    # a long history's latest part, or from an event number on
+    latest = json.loads(ok("history", "--json", "--as", "QA", "--last", "2"))
+    assert latest == events[-2:]
+    assert json.loads(ok("history", "--json", "--as", "QA", "--since", "3")) == events[3:]
+    table = ok("history", "--as", "QA", "--last", "1")
+    seq = events[-1]["envelope"]["seq"]
+    assert f"│ {seq} " in table and "│ 0 " not in table and "integrate" in table
+    assert run("history", "--last", "0").exit_code == 2
 
 
 def test_returns_are_integrated_against_the_version_they_amend(workdir: Path) -> None:

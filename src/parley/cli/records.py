@@ -111,14 +111,25 @@ def _print_status(state: State) -> None:
 @negotiation_option
 @click.option("--as", "viewer", help="Show what this participant may read (caucus bodies hidden).")
 @click.option("--json", "as_json", is_flag=True, help="Print the events as JSON.")
+@click.option("--since", type=click.IntRange(0), default=0, help="From this event number on.")
+@click.option("--last", type=click.IntRange(1), default=None, help="Only the latest N events.")
 @pass_home
-def history(home: Home, negotiation: str | None, viewer: str | None, as_json: bool) -> None:
-    """Every event, in order: who did what, when."""
+def history(
+    home: Home,
+    negotiation: str | None,
+    viewer: str | None,
+    as_json: bool,
+    since: int,
+    last: int | None,
+) -> None:
+    """Every event, in order: who did what, when (a long negotiation's latest part: --last)."""
     with reported():
         nid = current(home, negotiation)
         if viewer is not None and home.services().state(nid).charter.participant(viewer) is None:
             raise InvalidInputError(f"{viewer} is not a participant of this negotiation")
-        events = home.services().events(nid, viewer=viewer)
+        events = home.services().events(nid, viewer=viewer, since=since)
+        if last is not None:
+            events = events[-last:]
     if as_json:
         click.echo(json.dumps([e.to_json() for e in events], indent=1, ensure_ascii=False))
         return
