@@ -368,12 +368,12 @@ class _Draft:
         self.witnesses: dict[str, Mapping[str, Attestation]] = {}
         self.endorsements: dict[str, Attestation] = {}
         self.statements: AppendOnly[Statement] = AppendOnly()
+        self.comments: AppendOnly[Comment] = AppendOnly()
+        self.withheld = 0
         self.spent = False
         self.stored = False
         """Applying a store's own event (``replay``): its signature and version hash were
         checked when the store accepted it."""
-        self.comments: AppendOnly[Comment] = AppendOnly()
-        self.withheld = 0
 
     @classmethod
     def start(cls, event: SignedEvent) -> _Draft:

@@ -16,7 +16,6 @@ from urllib.parse import parse_qs
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from markupsafe import Markup
-from starlette.concurrency import run_in_threadpool
 
 from parley.core import integration, moves, policy, redline
 from parley.core import text as text_model
@@ -45,7 +44,7 @@ from parley.web.caller import Room, context_of, room_of, session_key
 from parley.web.forms import Form, read_form
 from parley.web.integrating import merge_returns, returns_of
 from parley.web.rules import allowed, check_rule, finalizable, pending_confirmations, sent_to_me
-from parley.web.site import SECURITY_HEADERS, guarded, json_error, render, router
+from parley.web.site import SECURITY_HEADERS, guarded, json_error, off_the_loop, render, router
 from parley.web.views import base_values, current_version, provision_rows, version_rows
 
 
@@ -62,7 +61,7 @@ def amend_page(request: Request, nid: str, base: str | None = None) -> Response:
 async def amend_edit(request: Request, nid: str) -> Response:
     """Add, undo or reset one edit operation; the page carries the list of operations."""
     form = await read_form(request)
-    return await run_in_threadpool(_amend_edit, request, nid, form)
+    return await off_the_loop(request, _amend_edit, request, nid, form)
 
 
 def _amend_edit(request: Request, nid: str, form: Form) -> Response:
@@ -227,7 +226,7 @@ async def prepare(request: Request, nid: str, move: str) -> Response:
         form = await read_form(request)
     except ParleyError as exc:
         return json_error(exc)
-    return await run_in_threadpool(_prepare, request, nid, move, form)
+    return await off_the_loop(request, _prepare, request, nid, move, form)
 
 
 def _prepare(request: Request, nid: str, move: str, form: Form) -> Response:

@@ -10,7 +10,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
@@ -33,7 +32,7 @@ from parley.web.caller import Room, context_of, room_of, session_key
 from parley.web.demo import demo_codes, demo_dir
 from parley.web.forms import read_form
 from parley.web.rules import allowed, attestation_moves
-from parley.web.site import SECURITY_HEADERS, guarded, json_error, render, router
+from parley.web.site import SECURITY_HEADERS, guarded, json_error, off_the_loop, render, router
 from parley.web.views import (
     base_values,
     comments_by_provision,
@@ -321,7 +320,7 @@ async def verify_post(request: Request) -> Response:
             trust=bundle.TRUST,
             pasted="",
         )
-    report = await run_in_threadpool(bundle.check_bundle, data)  # not on the event loop
+    report = await off_the_loop(request, bundle.check_bundle, data)
     final = report.final_text if report.verdict is not bundle.Verdict.INVALID else None
     rows = [] if final is None else provision_rows(final)
     # what was pasted stays in the field when it did not verify (to correct it), if not huge

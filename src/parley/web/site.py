@@ -7,7 +7,7 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import jinja2
 from anyio import CapacityLimiter, to_thread
@@ -118,6 +118,7 @@ def _site(request: Request) -> dict[str, Any]:
 
 
 Page = Callable[..., Awaitable[Response]]
+T = TypeVar("T")
 LOG = logging.getLogger("parley.web")
 
 
@@ -134,8 +135,7 @@ def guarded(handler: Page | Callable[..., Response]) -> Page:
             if inspect.iscoroutinefunction(handler):
                 return await cast(Page, handler)(request, *args, **kwargs)
             plain = cast(Callable[..., Response], handler)
-            page = functools.partial(plain, request, *args, **kwargs)
-            return await to_thread.run_sync(page, limiter=_page_threads(request))
+            return await off_the_loop(request, functools.partial(plain, request, *args, **kwargs))
         except ParleyError as exc:
             status, code = status_of(exc)
             return render(request, "error.html", status, message=str(exc), code=code)
@@ -149,6 +149,11 @@ def guarded(handler: Page | Callable[..., Response]) -> Page:
 PAGE_THREADS = 8
 """Pages built at once in one process: a pool of their own, so that many slow pages never take
 the threads the submissions, state reads and live streams are answered in."""
+
+
+async def off_the_loop(request: Request, work: Callable[..., T], *args: Any) -> T:
+    """``work(*args)`` in one of the pages' threads: reading the store, merging, rendering."""
+    return await to_thread.run_sync(functools.partial(work, *args), limiter=_page_threads(request))
 
 
 def _page_threads(request: Request) -> CapacityLimiter:
