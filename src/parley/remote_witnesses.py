@@ -24,8 +24,7 @@ from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from parley.core.checkpoint import Checkpoint, parse_decimal
 from parley.core.cosignature import CosignatureVerifier
@@ -33,6 +32,9 @@ from parley.core.note import Note, Signature
 from parley.core.tlogpolicy import PolicyWitness, parse_policy
 from parley.errors import InvalidInputError
 from parley.tls import trusted
+
+if TYPE_CHECKING:  # loaded on first use: a store without remote witnesses never needs it
+    import httpx
 
 FILE_NAME = "remote-witnesses.policy"
 """The file, in the log folder of PARLEY_HOME, that lists the remote witnesses."""
@@ -158,6 +160,8 @@ class RemoteWitnesses:
         log_size: Callable[[], int] | None,
     ) -> Signature | None:
         """One witness's valid cosignature, or None (the reason logged)."""
+        import httpx
+
         try:
             signature = self._ask(self._client(), witness, note, request)
         except _Newer as exc:
@@ -183,6 +187,8 @@ class RemoteWitnesses:
     def _client(self) -> httpx.Client:
         """One client for every request, so connections to the witnesses are kept alive (the
         spec asks clients to), made on first use."""
+        import httpx
+
         with self._making:
             if self._http is None:
                 self._http = httpx.Client(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,6 +80,35 @@ def test_the_migrated_schema_is_exactly_the_tables_the_code_uses(database_url: s
             assert compare_metadata(MigrationContext.configure(connection), schema.metadata) == []
     finally:
         engine.dispose()
+
+
+def test_head_is_the_newest_revision_alembic_finds() -> None:
+    assert migrations.head() == migrations.HEAD
+
+
+def test_the_revision_read_directly_is_the_one_alembic_reads(database_url: str) -> None:
+    engine = open_engine(database_url)
+    try:
+        assert migrations.current(engine) is None
+        for revision in ("0001", "0002", "0003"):
+            with engine.begin() as connection:
+                command.upgrade(migrations.config(connection), revision)
+                alembic = MigrationContext.configure(connection).get_current_revision()
+            assert migrations.current(engine) == alembic == revision
+    finally:
+        engine.dispose()
+
+
+def test_opening_a_store_at_head_does_not_load_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'parley.db'}"
+    open_store(url).close()
+    program = (
+        "import sys; from parley.storage import open_store; "
+        f"open_store({url!r}).close(); print(sorted(m for m in sys.modules if 'alembic' in m))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == "[]"
 
 
 def test_without_automatic_upgrades_an_old_schema_is_refused(database_url: str) -> None:
