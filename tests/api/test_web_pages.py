@@ -349,9 +349,10 @@ def test_pages_are_built_off_the_event_loop(api: Api, monkeypatch: pytest.Monkey
 def test_a_long_history_shows_its_latest_part_with_a_way_to_all_of_it(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Thousands of events made pages of megabytes: the Versions page lists the latest events
-    and links to them all; the dashboard lists the latest statements and links to the
-    Agreement page, which lists every one."""
+    """Thousands of events made pages of megabytes: the Versions and Audit pages list the
+    latest events and link to them all (the Audit page's script fetches every event to check
+    it); the dashboard lists the latest statements and links to the Agreement page, which lists
+    every one."""
     monkeypatch.setattr(pages, "HISTORY_SHOWN", 3)
     monkeypatch.setattr(views, "DASHBOARD_STATEMENTS", 2)
     nid, _ = _sent(api)
@@ -369,6 +370,12 @@ def test_a_long_history_shows_its_latest_part_with_a_way_to_all_of_it(
     assert "Statement number 1." not in live
     agreement = api.client.get(f"/n/{nid}/agreement").text
     assert all(f"Statement number {n}." in agreement for n in range(4))
+    audit = api.client.get(f"/n/{nid}/audit").text  # bodies are fetched by the browser
+    assert audit.count("<tr data-seq=") == 3 and "Statement number 0." not in audit
+    assert f'data-events="/api/negotiations/{nid}/events" data-count="11" data-page="500"' in audit
+    assert f'href="/n/{nid}/audit?history=all#chain-h"' in audit
+    whole_audit = api.client.get(f"/n/{nid}/audit?history=all").text
+    assert whole_audit.count("<tr data-seq=") == 11 and "List them all" not in whole_audit
 
 
 def test_the_verify_page_takes_what_the_server_takes(api: Api) -> None:

@@ -332,6 +332,54 @@ def _every_event_verifies_in_the_browser(table: dict[str, Delegation]) -> None:
     page.get_by_role("button", name=re.compile("Check consistency")).click()
     expect(page.locator("#consistency-result")).to_contain_text("remembers this one")
     shot(page, "12-audit")
+    _a_record_fetched_in_pages_is_checked_whole(page)
+    _a_tampered_or_cut_record_fails_in_the_browser(page)
+
+
+def _a_record_fetched_in_pages_is_checked_whole(page: Page) -> None:
+    """The page asks for the record in pages (500 events at a time); made to ask for 4 at a
+    time, it still checks every event, in order, from the charter on."""
+    asked: list[str] = []
+    page.route(re.compile(r"/api/negotiations/[0-9a-f]+/events\?"), lambda r: (
+        asked.append(r.request.url), r.continue_()))  # fmt: skip
+    page.route(re.compile(r"/n/[0-9a-f]+/audit$"), lambda r: r.fulfill(
+        response=(fetched := r.fetch()),
+        body=fetched.text().replace('data-page="500"', 'data-page="4"')))  # fmt: skip
+    page.reload()
+    total = page.locator("tr[data-seq]").count()
+    expect(page.locator("#chain-summary")).to_have_text(
+        f"All {total} events verified in this browser: every signature, and the hash chain "
+        "from the charter on."
+    )
+    assert len(asked) == total // 4 + 1 and "since=4&limit=4" in asked[1]
+    assert page.locator(".badge.verified").count() == total
+    page.unroute_all()
+
+
+def _a_tampered_or_cut_record_fails_in_the_browser(page: Page) -> None:
+    """A server that changes one event's body, or withholds the last events, is caught."""
+    events = re.compile(r"/api/negotiations/[0-9a-f]+/events\?")
+
+    def served(change: Any) -> None:
+        def handle(route: Any) -> None:
+            response = route.fetch()
+            data = response.json()
+            change(data["events"])
+            route.fulfill(response=response, json=data)
+
+        page.unroute_all()
+        page.route(events, handle)
+        page.reload()
+
+    served(lambda e: e[3].update(body={"text": "Not what was signed."}))
+    expect(page.locator("#chain-summary")).to_contain_text("1 of")
+    failures = page.locator("#chain-failures")
+    expect(failures).to_have_text("✗ event 3: the body does not match its hash")
+    expect(page.locator('tr[data-seq="3"] [data-badge]')).to_have_class(re.compile("failed"))
+    served(lambda e: e.__delitem__(slice(-2, None)))
+    expect(page.locator("#chain-summary")).to_contain_text("2 of")
+    expect(page.locator("#chain-failures")).to_contain_text("the server did not give this event")
+    page.unroute_all()
 
 
 def _the_bundle_downloads_and_verifies(table: dict[str, Delegation], tmp_path: Path) -> None:

@@ -209,3 +209,47 @@ def test_a_cosigned_checkpoint_verifies_in_the_browser(page: Any) -> None:
 def test_key_files_round_trip_between_python_and_the_browser(page: Any) -> None:
     key, data = _key_file("TR")
     assert read_key_file(data.encode()) == key
+
+
+def _chain_results(page: Any, negotiation: str, pages: list[list[dict[str, Any]]]) -> Any:
+    script = (
+        "const check = new m.ChainCheck(arg.negotiation); const out = [];"
+        " for (const events of arg.pages) out.push(...await check.add(events));"
+        " return out.map(r => [r.ok, r.why || null, r.hash || null, r.withheld || false]);"
+    )
+    return _js(page, script, {"negotiation": negotiation, "pages": pages})
+
+
+def test_a_record_checked_in_pages_is_checked_as_a_whole(page: Any) -> None:
+    table = nego.Table().open()
+    table.play("PK", EventType.STATEMENT, moves.statement("For the record."))
+    events = [e.to_json() for e in table.events]
+    whole = _chain_results(page, table.s.negotiation, [events])
+    assert whole == [[True, None, e.hash, False] for e in table.events]
+    for cut in range(1, len(events)):  # the audit page fetches the record in pages
+        assert _chain_results(page, table.s.negotiation, [events[:cut], events[cut:]]) == whole
+    withheld = [*events[:-1], {**events[-1], "body": None}]  # a caucus body the caller may not read
+    assert _chain_results(page, table.s.negotiation, [withheld])[-1][3] is True
+
+
+def test_a_tampered_record_fails_where_it_was_changed(page: Any) -> None:
+    table = nego.Table().open()
+    table.play("PK", EventType.STATEMENT, moves.statement("For the record."))
+    nid, events = table.s.negotiation, [e.to_json() for e in table.events]
+    last = len(events) - 1
+
+    def why(pages: list[list[dict[str, Any]]]) -> list[str | None]:
+        return [r[1] for r in _chain_results(page, nid, pages)]
+
+    body = [*events[:last], {**events[last], "body": {"text": "Something else."}}]
+    assert why([body]) == [None] * last + ["the body does not match its hash"]
+    flipped = bytearray(base64.b64decode(events[last]["signature"]))
+    flipped[0] ^= 1
+    forged = [*events[:last], {**events[last], "signature": base64.b64encode(flipped).decode()}]
+    assert (
+        why([forged])[last]
+        == "the signature does not verify with PK's key " + (events[last]["envelope"]["key"])
+    )
+    assert why([events[:1], events[2:]])[1] == "sequence number 2 where 1 was expected"
+    named = [r[1] for r in _chain_results(page, "ab" * 32, [events])]  # another id's record
+    assert named == ["the charter is not the one this negotiation names"] * len(events)

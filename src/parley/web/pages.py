@@ -157,7 +157,7 @@ def versions_page(
         new=new,
         view="sides" if view == "sides" else "inline",
         compared=compared,
-        **_history(timeline(room, room.events()), history == "all", request),
+        **_history(timeline(room, room.events()), history == "all", request, "history-h"),
     )
 
 
@@ -166,14 +166,17 @@ HISTORY_SHOWN = 100
 thousands, and the page grew to megabytes."""
 
 
-def _history(entries: list[dict[str, Any]], whole: bool, request: Request) -> dict[str, Any]:
-    """The timeline as the page shows it, how many entries it has, and the link to them all."""
+def _history(
+    entries: list[dict[str, Any]], whole: bool, request: Request, heading: str
+) -> dict[str, Any]:
+    """The timeline as the page shows it, how many entries it has, and the link to them all
+    (to the page's ``heading``)."""
     shown = entries if whole else entries[-HISTORY_SHOWN:]
     query = {**request.query_params, "history": "all"}
     return {
         "timeline": shown,
         "timeline_total": len(entries),
-        "timeline_all": f"{request.url.path}?{urlencode(query)}#history-h",
+        "timeline_all": f"{request.url.path}?{urlencode(query)}#{heading}",
     }
 
 
@@ -254,22 +257,30 @@ def _attested(state: State) -> list[dict[str, Any]]:
 
 @router.get("/n/{nid}/audit", response_class=HTMLResponse)
 @guarded
-def audit_page(request: Request, nid: str) -> Response:
-    """Every event with a verification badge (checked in the browser), and the log's checkpoint."""
+def audit_page(request: Request, nid: str, history: str | None = None) -> Response:
+    """The events with verification badges, and the log's checkpoint. The browser fetches every
+    event from the API in pages and checks them all, the rows listed or not: the page itself
+    lists the latest ``HISTORY_SHOWN`` unless ``history=all``, and carries no event bodies (at
+    3,000 events it weighed 5 MB)."""
     room = room_of(request, nid)
-    events = room.events()
     stored = _latest_checkpoint(room)
     log = room.state.charter.log
+    entries = timeline(room, room.events())
     return render(
         request,
         "audit.html",
         **base_values(room, "audit"),
-        timeline=timeline(room, events),
-        events=[e.to_json() for e in events],
+        **_history(entries, history == "all", request, "chain-h"),
+        events_url=f"/api/negotiations/{room.nid}/events",
+        events_page=AUDIT_FETCH,
         checkpoint=stored.note if stored else None,
         log_vkey=log.vkey if log else None,
         witness_vkeys=_witness_vkeys(log.witness_policy if log else None),
     )
+
+
+AUDIT_FETCH = 500
+"""Events the Audit page's script fetches at a time: a long record's bodies come in pages."""
 
 
 def _witness_vkeys(policy_text: str | None) -> list[str]:

@@ -463,29 +463,72 @@ function wireConvene() {
 
 // --- audit: check every event and the checkpoint here ---------------------------------------
 
+const FAILURES_LISTED = 20;
+
 async function wireAudit() {
-  const data = $("#audit-events");
-  if (!data) return;
-  const events = JSON.parse(data.textContent);
-  const results = await signing.verifyEvents(page.negotiation, events);
-  let good = 0;
-  results.forEach((r, i) => {
-    const row = $(`tr[data-seq="${i}"]`);
-    const badge = row && $("[data-badge]", row);
-    if (!badge) return;
-    const claimed = row.dataset.hash;
-    const ok = r.ok && r.hash === claimed;
-    badge.className = "badge " + (ok ? "verified" : "failed");
-    badge.textContent = ok ? (r.withheld ? "✓ verified (body withheld)" : "✓ verified") :
-      `✗ ${r.ok ? "the hash shown is not the event's hash" : r.why}`;
-    good += ok;
-  });
   const summary = $("#chain-summary");
-  summary.className = good === results.length ? "form-ok" : "form-error";
-  summary.textContent = good === results.length ?
-    `All ${good} events verified in this browser: every signature, and the hash chain from the charter on.` :
-    `${results.length - good} of ${results.length} events failed verification in this browser: see the table.`;
+  if (!summary) return;
+  try {
+    await checkRecord(summary);
+  } catch (e) {
+    summary.className = "form-error";
+    summary.textContent = `The record could not be checked: ${e.message || e}`;
+  }
   await wireCheckpoint();
+}
+
+// Every event, fetched from the API in pages and checked in order from the charter on; the
+// rows listed get their badges, and the summary counts them all, listed or not.
+async function checkRecord(summary) {
+  const listed = Number(summary.dataset.count);
+  const size = Number(summary.dataset.page); // events a fetch asks for
+  const check = new signing.ChainCheck(page.negotiation);
+  const failures = [];
+  for (let since = 0; ; since += size) {
+    const url = `${summary.dataset.events}?since=${since}&limit=${size}`;
+    const response = await fetch(url, { credentials: "same-origin" });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) throw new signing.ParleyError(signing.problem(data, response.status));
+    const results = await check.add(data.events);
+    results.forEach((r, i) => {
+      const failure = badge(since + i, r);
+      if (failure) failures.push(failure);
+    });
+    summary.textContent = `Checking the record… ${check.next.toLocaleString()} of ${Math.max(listed, check.next).toLocaleString()} events`;
+    if (data.events.length < size) break;
+  }
+  for (const row of $$("tr[data-seq]").filter((r) => Number(r.dataset.seq) >= check.next)) {
+    failures.push(badge(Number(row.dataset.seq), { ok: false, why: "the server did not give this event to check" }));
+  }
+  report(summary, check.next, failures);
+}
+
+// Marks the row of event `seq`, if it is listed; the failure, if it failed.
+function badge(seq, result) {
+  const row = $(`tr[data-seq="${seq}"]`);
+  const ok = result.ok && (!row || result.hash === row.dataset.hash);
+  const why = result.ok ? "the hash listed is not the event's hash" : result.why;
+  const mark = row && $("[data-badge]", row);
+  if (mark) {
+    mark.className = "badge " + (ok ? "verified" : "failed");
+    mark.textContent = ok ? (result.withheld ? "✓ verified (body withheld)" : "✓ verified") : `✗ ${why}`;
+  }
+  return ok ? null : { seq, why };
+}
+
+function report(summary, checked, failures) {
+  const list = $("#chain-failures");
+  if (!failures.length) {
+    summary.className = "form-ok";
+    summary.textContent = `All ${checked.toLocaleString()} events verified in this browser: every signature, and the hash chain from the charter on.`;
+    return;
+  }
+  summary.className = "form-error";
+  summary.textContent = `${failures.length.toLocaleString()} of ${checked.toLocaleString()} events failed verification in this browser:`;
+  list.textContent = "";
+  for (const f of failures.slice(0, FAILURES_LISTED)) list.append(element("li", { class: "bad", text: `✗ event ${f.seq}: ${f.why}` }));
+  if (failures.length > FAILURES_LISTED) list.append(element("li", { text: `and ${failures.length - FAILURES_LISTED} more` }));
+  list.hidden = false;
 }
 
 async function wireCheckpoint() {

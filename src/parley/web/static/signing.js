@@ -395,20 +395,37 @@ async function charterKeys(charter) {
 }
 
 // Verify every event of a negotiation: signatures with the charter's keys, and the hash chain.
-export async function verifyEvents(negotiation, events) {
-  const results = [];
-  const charter = events.length ? events[0].body : null;
-  if (!charter || (await hexDigest(Tag.CHARTER, charter)) !== negotiation) {
-    return events.map((e) => ({ ok: false, why: "the charter is not the one this negotiation names" }));
+// Checks a negotiation's events in order, as they arrive (a long record comes in pages): the
+// first must be the charter this negotiation's id names, each later one must continue the chain.
+export class ChainCheck {
+  constructor(negotiation) {
+    this.negotiation = negotiation;
+    this.keys = null;   // the charter's keys, once the charter is checked
+    this.prev = null;   // the hash of the last event checked
+    this.next = 0;      // the sequence number the next event must have
+    this.foreign = false; // the first event is not this negotiation's charter
   }
-  const keys = await charterKeys(charter);
-  let prev = null;
-  for (const [i, event] of events.entries()) {
-    const result = await verifyOne(event, i, prev, keys);
-    results.push(result);
-    prev = result.hash;
+
+  // One result per event: {ok, hash, withheld} or {ok: false, why, hash}.
+  async add(events) {
+    const results = [];
+    for (const event of events) {
+      if (this.next === 0) await this.#charter(event);
+      const result = this.foreign ?
+        { ok: false, why: "the charter is not the one this negotiation names" } :
+        await verifyOne(event, this.next, this.prev, this.keys);
+      results.push(result);
+      this.prev = result.hash ?? null;
+      this.next += 1;
+    }
+    return results;
   }
-  return results;
+
+  async #charter(event) {
+    const charter = event.body;
+    this.foreign = !charter || (await hexDigest(Tag.CHARTER, charter)) !== this.negotiation;
+    if (!this.foreign) this.keys = await charterKeys(charter);
+  }
 }
 
 async function verifyOne(event, i, prev, keys) {
