@@ -401,3 +401,22 @@ def test_the_text_page_shows_each_provisions_comments_for_whoever_may_read_them(
         page = api.client.get(f"/n/{nid}/text?v={v1}").text
         assert "Thirty days is too short." in page
         assert ("A word for the mediators only." in page) is sees_aside
+
+
+def test_the_verify_page_folds_many_statements_after_the_logs_checks(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Thousands of statements pushed the log's checks out of sight: past a few, they are
+    folded under their count, and listed after the log."""
+    nid = api.open()
+    for n in range(3):
+        api.play("PK", T.STATEMENT, moves.statement(f"Declaration number {n}."))
+    data = api.services.bundle(nid).decode()
+    monkeypatch.setattr(pages, "STATEMENTS_OPEN", 3)
+    opened = api.client.post("/verify", data={"bundle": data}).text
+    assert '<details class="statements">' not in opened
+    assert opened.index("<h3>Log</h3>") < opened.index("Declaration number 0.")
+    monkeypatch.setattr(pages, "STATEMENTS_OPEN", 2)
+    folded = api.client.post("/verify", data={"bundle": data}).text
+    assert '<details class="statements"><summary><h3>Statements (not binding): 3</h3>' in folded
+    assert all(f"Declaration number {n}." in folded for n in range(3))

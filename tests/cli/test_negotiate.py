@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from parley.cli import verifycmd
 from parley.cli.main import main
 from parley.core import bundle, textformat
 from parley.core import text as text_model
@@ -364,3 +365,24 @@ def test_an_integration_kept_among_the_mediators_publishes_nothing(workdir: Path
     events = json.loads(ok("history", "--json", "--as", "QA"))
     integrated = next(e["envelope"] for e in events if e["envelope"]["type"] == "integrate")
     assert integrated["audience"] == ["PK", "QA", "TR"]
+
+
+def test_the_report_lists_the_latest_statements_unless_asked_for_every_one(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Thousands of statements pushed the transparency log's checks out of sight."""
+    monkeypatch.setattr(verifycmd, "STATEMENTS_SHOWN", 2)
+    _opened()
+    for n in range(3):
+        ok("statement", f"Declaration number {n}.", "--as", "PK")
+    ok("bundle", "-o", "talks.json")
+    short = run("verify", "talks.json")
+    assert "Statements (unilateral, not binding): the latest 2 of 3 (--statements lists" in (
+        short.stdout
+    )
+    assert "Declaration number 0." not in short.stdout
+    assert "Declaration number 2." in short.stdout and "Transparency log" in short.stdout
+    every = run("verify", "talks.json", "--statements")
+    assert "Statements (unilateral, not binding)\n" in every.stdout
+    assert all(f"Declaration number {n}." in every.stdout for n in range(3))
+    assert short.exit_code == every.exit_code == 1  # valid, not in force: the same verdict

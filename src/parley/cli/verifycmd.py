@@ -26,6 +26,9 @@ EXIT_BY_VERDICT = {
     Verdict.NOT_IN_FORCE: EXIT_NOT_YET,
     Verdict.INVALID: EXIT_INVALID,
 }
+STATEMENTS_SHOWN = 20
+"""Statements the text report lists unless ``--statements``: the latest. A long negotiation has
+thousands, which pushed the transparency log's checks out of sight."""
 HEADLINE = {
     Verdict.IN_FORCE: "VALID AND IN FORCE",
     Verdict.NOT_IN_FORCE: "VALID, BUT NOT (YET) IN FORCE",
@@ -56,8 +59,19 @@ HEADLINE = {
     type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
     help="Also write the final text, in the text format, to this file ('-': standard output).",
 )
+@click.option(
+    "--statements",
+    "every_statement",
+    is_flag=True,
+    help=f"List every statement (the report lists the latest {STATEMENTS_SHOWN}; --json has all).",
+)
 def verify(
-    file: Path, as_json: bool, policy: Path | None, expected: str | None, text_file: Path | None
+    file: Path,
+    as_json: bool,
+    policy: Path | None,
+    expected: str | None,
+    text_file: Path | None,
+    every_statement: bool,
 ) -> None:
     """Verify an agreement bundle offline: signatures, chain, rules, policy, log proofs.
 
@@ -71,7 +85,8 @@ def verify(
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:
-        print_report(report, str(file), None if policy is None else str(policy))
+        shown = None if every_statement else STATEMENTS_SHOWN
+        print_report(report, str(file), None if policy is None else str(policy), shown)
     if text_file is not None:
         _write_text(report, text_file)
     sys.exit(EXIT_BY_VERDICT[report.verdict])
@@ -138,8 +153,11 @@ def _expected(value: str | None) -> str | None:
     return value
 
 
-def print_report(report: Report, source: str, policy: str | None = None) -> None:
-    """The report for a person: verdict first, then who did what, then every requirement."""
+def print_report(
+    report: Report, source: str, policy: str | None = None, statements: int | None = None
+) -> None:
+    """The report for a person: verdict first, then who did what, then every requirement; the
+    latest ``statements`` statements (None: all)."""
     from rich.console import Console
     from rich.markup import escape
 
@@ -170,10 +188,24 @@ def print_report(report: Report, source: str, policy: str | None = None) -> None
         ("Participants", report.parties),
         ("Acceptances and attestations", report.attestations),
         ("Requirements of the conclusion policy", report.requirements),
-        ("Statements (unilateral, not binding)", report.statements),
+        (_statements_heading(report, statements), _latest(report.statements, statements)),
         ("Transparency log", report.log),
     ):
         _section(console, heading, lines)
+
+
+def _latest(lines: tuple[Line, ...], count: int | None) -> tuple[Line, ...]:
+    return lines if count is None else lines[len(lines) - min(count, len(lines)) :]
+
+
+def _statements_heading(report: Report, shown: int | None) -> str:
+    total = len(report.statements)
+    if shown is None or total <= shown:
+        return "Statements (unilateral, not binding)"
+    return (
+        f"Statements (unilateral, not binding): the latest {shown} of {total:,} "
+        "(--statements lists every one)"
+    )
 
 
 def _section(console: Console, heading: str, lines: tuple[Line, ...]) -> None:

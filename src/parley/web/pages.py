@@ -339,8 +339,13 @@ async def verify_post(request: Request) -> Response:
     pasted = kept if len(kept) <= PASTED_KEPT else ""
     return render(
         request, "verify.html", report=report, error=None, rows=rows, trust=bundle.TRUST,
-        pasted=pasted,
+        pasted=pasted, statements_open=STATEMENTS_OPEN,
     )  # fmt: skip
+
+
+STATEMENTS_OPEN = 20
+"""Statements the Verify page's report lists open; more are folded under their count, after the
+log's checks, which thousands of them pushed out of sight."""
 
 
 @router.get("/n", include_in_schema=False)
