@@ -351,10 +351,11 @@ def test_a_long_history_shows_its_latest_part_with_a_way_to_all_of_it(
 ) -> None:
     """Thousands of events made pages of megabytes: the Versions and Audit pages list the
     latest events and link to them all (the Audit page's script fetches every event to check
-    it); the dashboard lists the latest statements and links to the Agreement page, which lists
-    every one."""
+    it); the dashboard and the Agreement page list the latest statements, and link to them
+    all."""
     monkeypatch.setattr(pages, "HISTORY_SHOWN", 3)
     monkeypatch.setattr(views, "DASHBOARD_STATEMENTS", 2)
+    monkeypatch.setattr(pages, "AGREEMENT_STATEMENTS", 3)
     nid, _ = _sent(api)
     for n in range(4):
         api.play("PK", T.STATEMENT, moves.statement(f"Statement number {n}."))
@@ -368,8 +369,11 @@ def test_a_long_history_shows_its_latest_part_with_a_way_to_all_of_it(
     live = api.client.get(f"/n/{nid}/live").text
     assert "The latest 2 of 4:" in live and "Statement number 3." in live
     assert "Statement number 1." not in live
+    assert f'href="/n/{nid}/agreement?statements=all#statements"' in live
     agreement = api.client.get(f"/n/{nid}/agreement").text
-    assert all(f"Statement number {n}." in agreement for n in range(4))
+    assert "The latest 3 of 4:" in agreement and "Statement number 0." not in agreement
+    every = api.client.get(f"/n/{nid}/agreement?statements=all").text
+    assert all(f"Statement number {n}." in every for n in range(4)) and "list them all" not in every
     audit = api.client.get(f"/n/{nid}/audit").text  # bodies are fetched by the browser
     assert audit.count("<tr data-seq=") == 3 and "Statement number 0." not in audit
     assert f'data-events="/api/negotiations/{nid}/events" data-count="11" data-page="500"' in audit

@@ -218,8 +218,9 @@ def _compare(room: Room, old: str, new: str, view: str) -> dict[str, Any]:
 
 @router.get("/n/{nid}/agreement", response_class=HTMLResponse)
 @guarded
-def agreement_page(request: Request, nid: str) -> Response:
-    """The final text, the conclusion policy as a checklist, and the attestation buttons."""
+def agreement_page(request: Request, nid: str, statements: str | None = None) -> Response:
+    """The final text, the conclusion policy as a checklist, the attestation buttons, and the
+    statements (the latest ``AGREEMENT_STATEMENTS`` unless ``statements=all``)."""
     room = room_of(request, nid)
     state = room.state
     holds, findings = policy.evaluate(state.charter.policy, state.attestations())
@@ -235,8 +236,13 @@ def agreement_page(request: Request, nid: str) -> Response:
         findings=findings,
         attested=_attested(state),
         can=attestation_moves(room),
-        **latest_statements(state, None),
+        **latest_statements(state, None if statements == "all" else AGREEMENT_STATEMENTS),
     )
+
+
+AGREEMENT_STATEMENTS = 100
+"""Statements the Agreement page lists, the latest, unless ``statements=all``: thousands made a
+page of half a megabyte."""
 
 
 def _attested(state: State) -> list[dict[str, Any]]:

@@ -257,7 +257,7 @@ def overview(room: Room) -> dict[str, Any]:
 
 
 DASHBOARD_STATEMENTS = 20
-"""Statements the dashboard lists, the latest; the Agreement page lists them all."""
+"""Statements the dashboard lists, the latest; the Agreement page lists them all on request."""
 
 
 def latest_statements(state: protocol.State, shown: int | None) -> dict[str, Any]:
