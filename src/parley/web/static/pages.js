@@ -207,19 +207,56 @@ function forgetKeptEdits() {
   try { sessionStorage.removeItem(keptSlot(state)); } catch { /* as above */ }
 }
 
+let typedSinceEdit = false; // words typed on the Amend page since its last edit was answered
+let leaving = false; // the Amend page is being left on purpose (an edit sent the old way)
+
 function wireUnsavedAmendment() {
-  const ops = $("form input[name=ops]");
-  if (!ops) return;
-  let unsaved = ops.value !== "[]"; // edits kept in the page, or words typed and not yet saved
-  let editing = false; // an edit of this page posts the page itself, changes included
-  document.addEventListener("input", (ev) => { if (ev.target.closest("details.edit-provision")) unsaved = true; });
-  document.addEventListener("submit", (ev) => { if (!ev.target.matches("form[data-move]")) editing = true; }, true);
-  window.addEventListener("pageshow", () => { editing = false; });
+  if (!$("form input[name=ops]")) return;
+  document.addEventListener("input", (ev) => { if (ev.target.closest("details.edit-provision")) typedSinceEdit = true; });
+  window.addEventListener("pageshow", () => { leaving = false; });
   window.addEventListener("beforeunload", (ev) => {
-    if (!unsaved || editing || recorded) return;
+    const ops = $("form input[name=ops]"); // the page's edits, kept in it until signed
+    const unsaved = typedSinceEdit || (ops && ops.value !== "[]");
+    if (!unsaved || leaving || recorded) return;
     ev.preventDefault();
     ev.returnValue = "";
   });
+}
+
+// An edit on the Amend page posts the page's edits and is answered with the page: shown in
+// place, it adds no entry to the browser's history, so Back leaves the Amend page (asking first
+// while edits are unsigned) instead of stepping back through every edit, each a form to resend.
+// Anything but an Amend page in answer (a session that ended, say) is left to the browser.
+function wireAmendEdits() {
+  if (!$("#amend-state")) return;
+  document.addEventListener("submit", (ev) => {
+    const form = ev.target;
+    if (!form.matches("form[data-edit], #restore-edits")) return;
+    ev.preventDefault();
+    editInPlace(form).catch(() => {
+      leaving = true;
+      form.submit(); // the same edit, the old way: the server keeps nothing between edits
+    });
+  });
+}
+
+async function editInPlace(form) {
+  // getAttribute: the edit forms have a field named "action", which form.action would give
+  const response = await fetch(form.getAttribute("action"), {
+    method: "POST", credentials: "same-origin", body: new URLSearchParams(new FormData(form)),
+  });
+  const html = (response.headers.get("content-type") || "").startsWith("text/html") ? await response.text() : "";
+  const next = new DOMParser().parseFromString(html, "text/html");
+  const main = $("main", next);
+  if (!main || !$("#amend-state", next)) throw new Error(`not an Amend page (${response.status})`);
+  $("main").replaceWith(document.adoptNode(main));
+  document.title = next.title;
+  typedSinceEdit = response.status === 422; // a refused edit's words are still only in the page
+  wireKeptEdits();
+  wireMoveForms();
+  wireRedline();
+  wireFileFields();
+  focusOn($("main [autofocus]") || $("main")); // where the edit was kept, or what was wrong
 }
 
 function showRecorded() {
@@ -263,7 +300,8 @@ function showProposal(form, proposal, note, signer = signAndSubmit) {
 async function prepare(form, note) {
   const error = $(".form-error", form);
   say(error, "");
-  const response = await fetch(form.action, {
+  // getAttribute: the edit forms have a field named "action", which form.action would give
+  const response = await fetch(form.getAttribute("action"), {
     method: "POST",
     headers: { Accept: "application/json", "Content-Type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams(new FormData(form)),
@@ -371,7 +409,8 @@ function showFieldError(form, field, message) {
 async function prepareCharter(form) {
   clearFieldErrors(form);
   say($(".form-error", form), "");
-  const response = await fetch(form.action, {
+  // getAttribute: the edit forms have a field named "action", which form.action would give
+  const response = await fetch(form.getAttribute("action"), {
     method: "POST",
     headers: { Accept: "application/json", "Content-Type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams(new FormData(form)),
@@ -619,6 +658,8 @@ function wireLive() {
 
 // --- redline: next and previous change ------------------------------------------------------
 
+let redlineStep = null; // moves to the previous or next change of the redline shown now
+
 function wireRedline() {
   const changes = $$(".pl-change");
   const prev = $("[data-change=prev]");
@@ -637,15 +678,18 @@ function wireRedline() {
   prev.hidden = next.hidden = false;
   prev.addEventListener("click", () => go(-1));
   next.addEventListener("click", () => go(1));
-  // j and k only while the reader is on the redline (or nowhere in particular), never with a
-  // modifier: a single-key shortcut must not fire while typing or using the browser's own keys
-  document.addEventListener("keydown", (ev) => {
-    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
-    const on = ev.target === document.body || ev.target.closest(".pl-redline, [data-change]");
-    if (!on) return;
-    if (ev.key === "j") go(1);
-    if (ev.key === "k") go(-1);
-  });
+  if (!redlineStep) document.addEventListener("keydown", redlineKeys);
+  redlineStep = go;
+}
+
+// j and k only while the reader is on the redline (or nowhere in particular), never with a
+// modifier: a single-key shortcut must not fire while typing or using the browser's own keys
+function redlineKeys(ev) {
+  if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  const on = ev.target === document.body || ev.target.closest(".pl-redline, [data-change]");
+  if (!on) return;
+  if (ev.key === "j") redlineStep(1);
+  if (ev.key === "k") redlineStep(-1);
 }
 
 // --- verify: read a chosen file into the form -----------------------------------------------
@@ -694,6 +738,7 @@ keyStatus();
 showRecorded();
 wireKeptEdits();
 wireUnsavedAmendment();
+wireAmendEdits();
 wireIntegrate();
 wireKeysPage();
 wireMoveForms();
