@@ -33,6 +33,10 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
 CODES = ("PK", "AF", "QA", "TR")
+AXE = Path(os.environ.get("PARLEY_AXE_JS") or ROOT / ".ci/node/node_modules/axe-core/axe.min.js")
+"""axe-core, from the npm registry (``.ci/run`` installs it; it is not part of the project)."""
+AXE_INSTALL = "npm install --no-save --prefix .ci/node axe-core@4.14"
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 
 
 def _free_port() -> int:
@@ -145,3 +149,33 @@ def shot(target: object, name: str) -> None:
     for a person to look at."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     target.screenshot(path=str(SCREENSHOTS / f"{name}.png"))  # type: ignore[attr-defined]
+
+
+def axe_missing() -> str | None:
+    """Why the accessibility rules cannot run here, or None; CI requires them
+    (PARLEY_REQUIRE_AXE=1)."""
+    if AXE.is_file():
+        return None
+    reason = f"no axe-core at {AXE}: {AXE_INSTALL}"
+    if os.environ.get("PARLEY_REQUIRE_AXE") == "1":
+        pytest.fail(f"{reason} (PARLEY_REQUIRE_AXE=1)")
+    return reason
+
+
+def accessible(page: object, where: str) -> None:
+    """axe-core's WCAG 2.1 A and AA rules find no violation on the page as it is now (the page's
+    script is loaded through the browser's debugging protocol, which the pages' Content-Security-
+    Policy does not govern). Does nothing where axe-core is not installed: a test of its own says
+    so (``test_accessibility_rules_are_available``)."""
+    if axe_missing():
+        return
+    evaluate = page.evaluate  # type: ignore[attr-defined]
+    if not evaluate("typeof axe !== 'undefined'"):
+        evaluate(AXE.read_text(encoding="utf-8"))
+    found = evaluate(
+        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}}))"
+        ".violations.map(v => `${v.id} (${v.impact}): ${v.help}: ` +"
+        " v.nodes.map(n => n.target.join(' ')).slice(0, 5).join(', '))",
+        WCAG_21_AA,
+    )
+    assert not found, f"accessibility violations on {where}:\n" + "\n".join(found)

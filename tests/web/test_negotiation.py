@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 from parley.core import keys
-from tests.web.conftest import Server, shot
+from tests.web.conftest import Server, accessible, axe_missing, shot
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
@@ -70,6 +70,20 @@ def table(server: Server, browser: Any) -> Iterator[dict[str, Delegation]]:
     yield {code: Delegation(c, server, code) for code, c in contexts.items()}
     for c in contexts.values():
         c.close()
+
+
+def seen(page: Page, name: str) -> Page:
+    """A page a person looks at: its screenshot kept, and axe-core's WCAG 2.1 AA rules met."""
+    shot(page, name)
+    accessible(page, name)
+    return page
+
+
+def test_accessibility_rules_are_available() -> None:
+    """The pages are held to axe-core's rules wherever ``seen`` is called, if axe-core is here."""
+    reason = axe_missing()
+    if reason:
+        pytest.skip(reason)
 
 
 def _draft() -> str:
@@ -127,7 +141,7 @@ def _convene(qa: Delegation, table: dict[str, Delegation]) -> str:
     """QA fills in the New negotiation page, is told of a wrong key beside it, signs the charter."""
     page = qa.go("/new")
     expect(page.locator("#vkey-0")).to_have_value(qa.vkey())
-    shot(page, "00-new-negotiation")
+    seen(page, "00-new-negotiation")
     page.locator("#title").fill("Agreement on Water, Trade and the Border Crossings")
     for n, (code, name, roles) in enumerate(ROWS):
         page.locator(f"#code-{n}").fill(code)
@@ -141,12 +155,13 @@ def _convene(qa: Delegation, table: dict[str, Delegation]) -> str:
     expect(page.locator("#err-vkey-3")).to_contain_text("PK's key, not AF's")
     expect(page.locator("#vkey-3")).to_have_attribute("aria-invalid", "true")
     page.locator("#err-vkey-3").scroll_into_view_if_needed()
-    shot(page, "00b-new-negotiation-error")
+    seen(page, "00b-new-negotiation-error")
     page.locator("#vkey-3").fill(table["AF"].vkey())
     form.get_by_role("button", name="Prepare the charter").click()
     expect(page.locator("#err-vkey-3")).to_be_hidden()
     expect(form.locator(".proposal")).to_contain_text("Convene")
     shot(form.locator(".proposal"), "00c-new-negotiation-proposal")
+    accessible(form.page, "00c-new-negotiation-proposal")
     form.locator("[data-sign]").click()
     page.wait_for_url(re.compile(r"/n/[0-9a-f]{64}$"))
     return page.url.rsplit("/", 1)[1]
@@ -163,8 +178,8 @@ def test_the_whole_negotiation_in_four_browsers(
     expect(qa.go("/n/{nid}").locator("h1")).to_contain_text("Water, Trade")
     for d in table.values():
         _join(d)
-    shot(qa.go("/"), "01-home")
-    shot(qa.go("/n/{nid}"), "02-dashboard-open")
+    seen(qa.go("/"), "01-home")
+    seen(qa.go("/n/{nid}"), "02-dashboard-open")
 
     # QA proposes the first draft and sends it to the parties, with a deadline
     form = qa.move("/n/{nid}/act", "propose")
@@ -178,9 +193,9 @@ def test_the_whole_negotiation_in_four_browsers(
     # only who holds the pen proposes and sends: a party is not offered either
     pk.go("/n/{nid}/act")
     expect(pk.page.locator("form[data-move=propose], form[data-move=send]")).to_have_count(0)
-    shot(pk.go("/n/{nid}"), "03-dashboard-waiting-for-pk")
+    seen(pk.go("/n/{nid}"), "03-dashboard-waiting-for-pk")
     expect(pk.page.locator("#live")).to_contain_text("review version")
-    shot(pk.go("/n/{nid}/text"), "04-text-v1")
+    seen(pk.go("/n/{nid}/text"), "04-text-v1")
     for n, anchor in (("04b", "art-cessation.3"), ("04c", "art-water")):
         pk.page.locator(f"[id='p-{anchor}']").scroll_into_view_if_needed()
         shot(pk.page, f"{n}-text-{anchor}")
@@ -188,7 +203,7 @@ def test_the_whole_negotiation_in_four_browsers(
     # each party returns amendments in caucus with the mediators
     pk.go("/n/{nid}/amend")
     _edit(pk, "art-incidents.1", "seventy-two hours", "forty-eight hours")
-    shot(pk.page, "05-amend-after-edit")
+    seen(pk.page, "05-amend-after-edit")
     shot(pk.page.locator("#preview-h"), "05b-amend-preview-heading")
     pk.page.locator("#preview-h").scroll_into_view_if_needed()
     shot(pk.page, "05c-amend-preview")
@@ -207,6 +222,7 @@ def test_the_whole_negotiation_in_four_browsers(
     refused = pk.page.locator("[id='body-art-incidents.2']")
     expect(refused).to_be_focused()
     expect(refused).to_have_attribute("aria-invalid", "true")
+    accessible(pk.page, "an amendment refused")
     # leaving the page with changes not yet signed asks first; staying keeps them
     asked: list[str] = []
 
@@ -245,7 +261,7 @@ def test_the_whole_negotiation_in_four_browsers(
     af.go("/n/{nid}/versions")
     expect(af.page.locator("aside")).to_contain_text("confidential")
     page = tr.go("/n/{nid}/integrate")
-    shot(tr.page, "06-integrate")
+    seen(tr.page, "06-integrate")
     # on a phone the returns' ids stay whole (they were squeezed to a letter a line)
     tr.page.set_viewport_size({"width": 390, "height": 844})
     ids = page.locator("label.inline .hash")
@@ -276,7 +292,7 @@ def test_the_whole_negotiation_in_four_browsers(
 
     # QA settles every bracket, option and reservation and proposes the clean text
     qa.go("/n/{nid}/versions")
-    shot(qa.page, "07-versions-redline")
+    seen(qa.page, "07-versions-redline")
     qa.page.get_by_role("button", name="↓ Next change").click()
     shot(qa.page, "07b-versions-next-change")
     qa.go("/n/{nid}/versions?view=sides")
@@ -284,7 +300,7 @@ def test_the_whole_negotiation_in_four_browsers(
     v2 = qa.page.locator("#new").input_value()
     qa.go(f"/n/{{nid}}/amend?base={v2}")
     assert _settle_everything(qa) >= 10
-    shot(qa.page, "08-amend-settled")
+    seen(qa.page, "08-amend-settled")
     qa.sign(qa.page.locator("form[data-move=propose]"))
     form = qa.move("/n/{nid}/act", "send")
     form.get_by_label("PK").check()
@@ -303,13 +319,13 @@ def test_the_whole_negotiation_in_four_browsers(
     form = af.move("/n/{nid}/act", "accept")
     form.get_by_label("Accept ad referendum").check()
     af.sign(form)
-    shot(af.go("/n/{nid}/act"), "09-moves-confirm")
+    seen(af.go("/n/{nid}/act"), "09-moves-confirm")
     af.sign(af.move("/n/{nid}/act", "confirm"))
 
     # QA finalizes; the parties sign; QA and TR witness and endorse
     qa.sign(qa.move("/n/{nid}/act", "finalize"))
     pk.sign(pk.move("/n/{nid}/agreement", "sign"))
-    shot(af.go("/n/{nid}/agreement"), "10-agreement-signing")
+    seen(af.go("/n/{nid}/agreement"), "10-agreement-signing")
     af.sign(af.move("/n/{nid}/agreement", "sign"))
     qa.go("/n/{nid}/agreement")
     qa.sign(qa.page.locator("form[data-move=witness]").filter(has_text="PK's signature"))
@@ -320,7 +336,7 @@ def test_the_whole_negotiation_in_four_browsers(
 
     page = pk.go("/n/{nid}/agreement")
     expect(page.locator("#main")).to_contain_text("the agreement is in force")
-    shot(page, "11-agreement-in-force")
+    seen(page, "11-agreement-in-force")
     assert pk.go("/n/{nid}").locator(".badge.phase-in_force").count() >= 1
     # QA may still attest AF's signature, which the policy no longer needs: offered, not asked
     expect(qa.go("/n/{nid}/agreement").locator("#do-h")).to_have_text("You may also")
@@ -343,7 +359,7 @@ def _every_event_verifies_in_the_browser(table: dict[str, Delegation]) -> None:
     expect(page.locator("#checkpoint-checks")).to_contain_text("cosigned by log witness")
     page.get_by_role("button", name=re.compile("Check consistency")).click()
     expect(page.locator("#consistency-result")).to_contain_text("remembers this one")
-    shot(page, "12-audit")
+    seen(page, "12-audit")
     _a_record_fetched_in_pages_is_checked_whole(page)
     _a_tampered_or_cut_record_fails_in_the_browser(page)
 
@@ -405,7 +421,7 @@ def _the_bundle_downloads_and_verifies(table: dict[str, Delegation], tmp_path: P
     expect(page.locator("#bundle")).not_to_have_value("")
     page.get_by_role("button", name="Verify").click()
     expect(page.locator("#report-h")).to_contain_text("Valid, and in force")
-    shot(page, "13-verify-report")
+    seen(page, "13-verify-report")
     final = page.locator("details.final-text")
     final.locator("summary").click()  # the words the parties signed, read from the bundle alone
     expect(final.locator(".prov-body").first).to_be_visible()
@@ -443,7 +459,7 @@ def test_a_tampered_body_is_refused_and_said_so(table: dict[str, Delegation]) ->
     form.locator("button[type=submit]").click()
     form.locator("[data-sign]").click()
     expect(form.locator(".form-error")).to_contain_text("does not match")
-    shot(page, "14-tampered-body-refused")
+    seen(page, "14-tampered-body-refused")
     page.unroute("**/api/negotiations/*/events")
 
 
@@ -547,7 +563,7 @@ def test_a_stranger_sees_nothing(server: Server, browser: Any) -> None:
         response = page.goto(f"{server.url}/n/{server.negotiation}{path}")
         assert response is not None and response.status == 404
         assert title not in page.content()
-    shot(page, "15-stranger-404")
+    seen(page, "15-stranger-404")
     response = page.goto(f"{server.url}/n/{'0' * 64}")
     assert response is not None and response.status == 404
     context.close()
@@ -558,7 +574,7 @@ def test_demo_keys_load_with_one_click_on_loopback_only(server: Server, browser:
     page = context.new_page()
     page.goto(server.url + "/keys")
     expect(page.locator(".demo-banner")).to_contain_text("Demo mode")
-    shot(page, "16-keys-demo")
+    seen(page, "16-keys-demo")
     page.get_by_role("button", name="Act as AF").click()
     page.wait_for_url(server.url + "/")
     expect(page.locator("#main")).to_contain_text("Ending Cross-Border Attacks")
@@ -572,8 +588,8 @@ def test_demo_keys_load_with_one_click_on_loopback_only(server: Server, browser:
 def test_on_a_phone_listings_stack_and_nothing_scrolls_sideways(
     server: Server, browser: Any
 ) -> None:
-    """At 390 px each row of a listing is a card whose cells name their column, and no page is
-    wider than the screen."""
+    """At 390 px each row of a listing is a card whose cells name their column, no page is
+    wider than the screen, and each meets the accessibility rules as it does on a desktop."""
     context = browser.new_context(viewport={"width": 390, "height": 844})
     d = Delegation(context, server, "TR")
     _seated(d)
@@ -581,6 +597,7 @@ def test_on_a_phone_listings_stack_and_nothing_scrolls_sideways(
         page = d.go(path)
         wide = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
         assert wide <= 0, f"{path} scrolls {wide} px sideways"
+        accessible(page, f"{path} on a phone")
     page = d.go("/n/{nid}")
     cell = page.locator("table.stack td[data-label=Roles]").first
     assert cell.evaluate("c => getComputedStyle(c).display") == "block"

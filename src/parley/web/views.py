@@ -279,11 +279,26 @@ def _me(room: Room) -> dict[str, Any]:
     }
 
 
+TABS = {
+    "dashboard": ("Dashboard", ""),
+    "text": ("Text", "/text"),
+    "versions": ("Versions", "/versions"),
+    "amend": ("Amend", "/amend"),
+    "act": ("Moves", "/act"),
+    "integrate": ("Integrate", "/integrate"),
+    "agreement": ("Agreement", "/agreement"),
+    "audit": ("Audit", "/audit"),
+}
+"""A negotiation's tabs: each one's name (also its page's title, before the negotiation's) and
+address under ``/n/{id}``."""
+
+
 def base_values(room: Room, tab: str) -> dict[str, Any]:
     return {
         "nid": room.nid,
         "title": room.state.charter.title,
         "me": _me(room),
         "tab": tab,
+        "tabs": TABS,
         "phase": room.state.phase.value,
     }

@@ -21,6 +21,16 @@ function focusOn(el) {
   el.focus();
 }
 
+// The level a heading placed at `el` takes: one below the last heading before it in the page
+// (a prepared move's summary sits under its section's heading, whatever the page).
+function headingLevelAt(el) {
+  const before = $$("h1, h2, h3, h4, h5, h6, [role=heading]").filter((h) =>
+    h.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING && !h.contains(el));
+  const last = before[before.length - 1];
+  const level = last ? Number(last.getAttribute("aria-level") || last.tagName.slice(1)) : 1;
+  return Math.min(6, level + 1);
+}
+
 function element(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
@@ -50,9 +60,10 @@ async function keyStatus() {
   } else if (record && !page.session && document.body.dataset.negotiation === undefined) {
     mismatch.hidden = true;
   }
+  const status = $("#key-status");
   if (record) {
-    $("#key-status").textContent = "";
-    $("#key-status").append("Key in this browser: ", element("strong", { text: record.name }),
+    status.textContent = "";
+    status.append("Key in this browser: ", element("strong", { text: record.name }),
       ` (${record.keyId})` + (page.session === record.vkey ? " · logged in" : " · not logged in"));
   }
   const loggedOut = $("#logged-out");
@@ -288,7 +299,7 @@ function showProposal(form, proposal, note, signer = signAndSubmit) {
   });
   sign.addEventListener("click", () => signer(form, proposal, sign));
   if (note) box.append(element("p", { class: "notice", role: "status", text: note }));
-  box.append(element("h3", { text: proposal.summary }), facts,
+  box.append(element(`h${headingLevelAt(box)}`, { text: proposal.summary }), facts,
     element("details", {}, element("summary", { text: "What your key signs: the event's envelope" }), technical),
     element("details", {}, element("summary", { text: "The exact body you sign (JSON)" }),
       element("pre", { text: JSON.stringify(proposal.body, null, 1) })),
