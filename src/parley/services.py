@@ -155,10 +155,13 @@ class Services:
             stored = [s.event for s in tx.events(nid, since)]
         return _as_seen(stored, viewer)
 
-    def events_of(self, negotiation: str, viewer: str, since: int) -> list[SignedEvent]:
-        """``events`` for the full id of a negotiation known to exist: one query, no lookup."""
+    def events_of(
+        self, negotiation: str, viewer: str, since: int, limit: int | None = None
+    ) -> list[SignedEvent]:
+        """``events`` for the full id of a negotiation known to exist (one query, no lookup),
+        the first ``limit`` of them (None: all)."""
         with self.reading() as tx:
-            return events_seen(tx, negotiation, viewer, since)
+            return _as_seen([s.event for s in tx.events(negotiation, since, limit)], viewer)
 
     def version(self, negotiation: str, version: str) -> text_model.Text:
         """A version's text, by full hash or unique prefix."""

@@ -71,8 +71,10 @@ class Transaction(Protocol):
         """Read these negotiations' rows in one go: a batch is about to use them."""
         ...
 
-    def events(self, negotiation_id: str, since: int = 0) -> list[StoredEvent]:
-        """Events with ``seq >= since``, in order."""
+    def events(
+        self, negotiation_id: str, since: int = 0, limit: int | None = None
+    ) -> list[StoredEvent]:
+        """Events with ``seq >= since``, in order; the first ``limit`` of them (None: all)."""
         ...
 
     def charter_event(self, negotiation_id: str) -> StoredEvent | None:
@@ -206,8 +208,11 @@ class _MemoryTransaction:
     def prefetch(self, negotiation_ids: Collection[str]) -> None:
         return None  # every row is at hand
 
-    def events(self, negotiation_id: str, since: int = 0) -> list[StoredEvent]:
-        return self.data.events.get(negotiation_id, [])[since:]
+    def events(
+        self, negotiation_id: str, since: int = 0, limit: int | None = None
+    ) -> list[StoredEvent]:
+        end = None if limit is None else since + limit
+        return self.data.events.get(negotiation_id, [])[since:end]
 
     def charter_event(self, negotiation_id: str) -> StoredEvent | None:
         return next(iter(self.data.events.get(negotiation_id, [])), None)

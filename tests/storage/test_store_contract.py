@@ -73,6 +73,8 @@ def test_a_negotiation_reads_back_byte_identical(store: Store) -> None:
             assert back.event.signature == original.signature
             assert tx.event(original.hash) == back
         assert tx.events(table.s.negotiation, since=5) == stored[5:]
+        assert tx.events(table.s.negotiation, since=5, limit=2) == stored[5:7]  # a page
+        assert tx.events(table.s.negotiation, since=len(stored) - 1, limit=9) == stored[-1:]
         assert tx.negotiation(table.s.negotiation) == rows_for(table.events)[-1]
         assert tx.event("0" * 64) is None
         assert tx.events("0" * 64) == []

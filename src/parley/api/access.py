@@ -228,9 +228,10 @@ class Views:
                 self._documents.pop(self._states.popitem(last=False)[0], None)
         return state
 
-    def events(self, seat: Seat, since: int) -> list[SignedEvent]:
-        """The events from ``since`` on, bodies withheld where the caller is not in the audience."""
-        return self.services.events_of(seat.negotiation, seat.code, since)
+    def events(self, seat: Seat, since: int, limit: int | None = None) -> list[SignedEvent]:
+        """The events from ``since`` on (the first ``limit`` of them; None: all), bodies
+        withheld where the caller is not in the audience."""
+        return self.services.events_of(seat.negotiation, seat.code, since, limit)
 
     def text(self, seat: Seat, ref: str) -> tuple[str, text_model.Text]:
         """A version the caller may read (its body reached the caller): hash and text."""

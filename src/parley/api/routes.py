@@ -207,7 +207,7 @@ def list_events(
 ) -> Response:
     """Signed events from ``since`` on; bodies only where the caller is in the audience."""
     seat = ctx.views.seat(negotiation, who.key)
-    events = ctx.views.events(seat, since)[:limit]
+    events = ctx.views.events(seat, since, limit)
     return json_response(
         {"negotiation": negotiation, "since": since, "events": [e.to_json() for e in events]}
     )

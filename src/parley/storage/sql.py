@@ -259,6 +259,7 @@ _EVENTS_SINCE = (
     .where(events.c.negotiation == bindparam("p_id"), events.c.seq >= bindparam("p_since"))
     .order_by(events.c.seq)
 )
+_EVENTS_PAGE = _EVENTS_SINCE.limit(bindparam("p_limit"))
 _HASHES_IN = select(log_hashes.c.idx, log_hashes.c.hash).where(
     log_hashes.c.idx.in_(bindparam("p_idx", expanding=True))
 )
@@ -525,9 +526,13 @@ class SqlTransaction:
         found = self._run(query, {"p_id": negotiation_id}).first()
         return None if found is None else _negotiation_row(found)
 
-    def events(self, negotiation_id: str, since: int = 0) -> list[StoredEvent]:
+    def events(
+        self, negotiation_id: str, since: int = 0, limit: int | None = None
+    ) -> list[StoredEvent]:
         self.flush()
-        found = self._run(_EVENTS_SINCE, {"p_id": negotiation_id, "p_since": since})
+        page = {"p_id": negotiation_id, "p_since": since}
+        found = self._run(_EVENTS_SINCE, page) if limit is None else (
+            self._run(_EVENTS_PAGE, {**page, "p_limit": limit}))  # fmt: skip
         return [_stored_event(r) for r in found]
 
     def event(self, event_hash: str) -> StoredEvent | None:
