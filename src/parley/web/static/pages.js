@@ -31,6 +31,12 @@ function headingLevelAt(el) {
   return Math.min(6, level + 1);
 }
 
+// Where a form posts: its attribute, since a field named "action" (the Amend page's edit forms
+// have one) shadows form.action.
+function postsTo(form) {
+  return form.getAttribute("action");
+}
+
 function element(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
@@ -252,8 +258,7 @@ function wireAmendEdits() {
 }
 
 async function editInPlace(form) {
-  // getAttribute: the edit forms have a field named "action", which form.action would give
-  const response = await fetch(form.getAttribute("action"), {
+  const response = await fetch(postsTo(form), {
     method: "POST", credentials: "same-origin", body: new URLSearchParams(new FormData(form)),
   });
   const html = (response.headers.get("content-type") || "").startsWith("text/html") ? await response.text() : "";
@@ -311,8 +316,7 @@ function showProposal(form, proposal, note, signer = signAndSubmit) {
 async function prepare(form, note) {
   const error = $(".form-error", form);
   say(error, "");
-  // getAttribute: the edit forms have a field named "action", which form.action would give
-  const response = await fetch(form.getAttribute("action"), {
+  const response = await fetch(postsTo(form), {
     method: "POST",
     headers: { Accept: "application/json", "Content-Type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams(new FormData(form)),
@@ -420,8 +424,7 @@ function showFieldError(form, field, message) {
 async function prepareCharter(form) {
   clearFieldErrors(form);
   say($(".form-error", form), "");
-  // getAttribute: the edit forms have a field named "action", which form.action would give
-  const response = await fetch(form.getAttribute("action"), {
+  const response = await fetch(postsTo(form), {
     method: "POST",
     headers: { Accept: "application/json", "Content-Type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams(new FormData(form)),
