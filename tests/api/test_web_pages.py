@@ -424,3 +424,24 @@ def test_the_verify_page_folds_many_statements_after_the_logs_checks(
     folded = api.client.post("/verify", data={"bundle": data}).text
     assert '<details class="statements"><summary><h3>Statements (not binding): 3</h3>' in folded
     assert all(f"Declaration number {n}." in folded for n in range(3))
+
+
+def test_returns_to_a_superseded_text_are_shown_and_not_integrated(api: Api) -> None:
+    """TR integrated PK's return; AF's return of the same draft is offered, but integrating it
+    from the draft would drop PK's edit: the page says so and how to go on, and preparing the
+    integration is refused."""
+    _, nid, v1 = _clashing_returns(api)
+    pk = next(v for v in api.s.versions.values() if v.author == "PK")
+    af = next(v for v in api.s.versions.values() if v.author == "AF")
+    text = api.services.version(nid, pk.hash)
+    decisions = [{"provision": "art-1", "decision": "merged"}]
+    api.play("TR", T.INTEGRATE, moves.integrate(v1, [pk.hash], text, decisions))
+    page = api.client.get(f"/n/{nid}/integrate")
+    assert page.status_code == 200
+    assert f"Version {v1[:8]}… is no longer the current text: TR&#39;s integration made" in (
+        page.text
+    )
+    assert "Decisions, provision by provision" not in page.text
+    form = {"base": v1, "returns": [af.hash]}
+    refused = api.client.post(f"/n/{nid}/prepare/integrate", data=form)
+    assert refused.status_code == 422 and "no longer the current text" in refused.text

@@ -386,3 +386,27 @@ def test_the_report_lists_the_latest_statements_unless_asked_for_every_one(
     assert "Statements (unilateral, not binding)\n" in every.stdout
     assert all(f"Declaration number {n}." in every.stdout for n in range(3))
     assert short.exit_code == every.exit_code == 1  # valid, not in force: the same verdict
+
+
+def test_a_late_return_is_not_integrated_from_the_text_it_amends(workdir: Path) -> None:
+    """QA integrated PK's return; AF returned the same draft later. An integration of AF's
+    return from the draft would drop PK's edit without a conflict: refused, nothing stored, and
+    the refusal says how to bring AF's edit into the current text."""
+    draft, (pk, af) = _clashing_returns(workdir)
+    first = ok("integrate", pk, "--as", "QA")
+    current = first.split("version ")[1].split(":")[0]
+    events = json.loads(ok("status", "--json"))["events"]
+    late = run("integrate", af, "--as", "QA")
+    assert late.exit_code == 4, late.output
+    assert f"version {draft[:8]}… is no longer the current text: QA's integration made " in (
+        late.stderr
+    )
+    assert f"--parent {current[:8]}" in late.stderr
+    assert json.loads(ok("status", "--json"))["events"] == events  # nothing stored
+    for name, version in (("base", draft), ("current", current), ("late", af)):
+        ok("text", "version", version, "-o", f"{name}.txt")
+    merged = run("merge", "base.txt", "current.txt", "late.txt", "--ours-label", "PK",
+                 "--theirs-label", "AF", "-o", "merged.txt")  # fmt: skip
+    assert merged.exit_code == 1  # the clash between PK's and AF's deadlines, as options
+    assert "within [[PK: 30 | AF: 90]] days" in (workdir / "merged.txt").read_text()
+    ok("propose", "merged.txt", "--parent", current[:8], "--as", "QA")

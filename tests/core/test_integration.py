@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from parley.core.event import EventType
-from parley.core.integration import Return, base_of, decide, integrate, is_return_of
+from parley.core.integration import (
+    Return,
+    base_of,
+    check_current,
+    decide,
+    integrate,
+    is_return_of,
+    superseded,
+)
 from parley.core.protocol import Version
 from parley.core.text import Text
 from parley.errors import NotFoundError, PreconditionError
@@ -67,3 +75,17 @@ def test_a_provision_the_mediator_words_differently_from_the_merge_is_recorded_a
     dropped = Text(base.title, base.language, ())
     removed = decide(base, result.text, result.conflicts, dropped)
     assert removed == [{"provision": "art-1", "decision": "removed", "conflict": "wording"}]
+
+
+def test_returns_to_a_superseded_text_are_not_integrated_from_it() -> None:
+    """An integration from DRAFT after NEXT (an integration of other returns to DRAFT) would
+    drop what NEXT changed, without a conflict: refused, with the ways on."""
+    assert superseded(VERSIONS, NEXT) is None  # the current text: integrate away
+    why = superseded(VERSIONS, DRAFT)
+    assert why is not None
+    assert why.startswith("version dddddddd… is no longer the current text: QA's integration made")
+    assert "parley merge BASE CURRENT RETURN" in why and "--parent eeeeeeee" in why
+    with pytest.raises(PreconditionError, match="no longer the current text"):
+        check_current(VERSIONS, DRAFT)
+    later = {**VERSIONS, "f" * 64: Version("f" * 64, "PK", "6" * 64, (NEXT,), EventType.AMEND)}
+    assert superseded(later, NEXT) is None  # a return is no negotiating text

@@ -486,6 +486,7 @@ def integrate(home: Home, returns: tuple[str, ...], base: str | None, text_file:
         full = [services.complete(r, "version") for r in returns]
         given = services.complete(base, "version") if base else None
         base_v = integration.base_of(state.versions, full, given)
+        integration.check_current(state.versions, base_v)
         rets = [Return(state.versions[v].author, services.version(nid, v)) for v in full]
         result = integration.integrate(services.version(nid, base_v), rets, code)
         text = read_text(text_file) if text_file else result.text

@@ -81,6 +81,35 @@ def base_of(versions: Mapping[str, Version], returns: Sequence[str], base: str |
     return base
 
 
+def superseded(versions: Mapping[str, Version], base: str) -> str | None:
+    """Why returns to ``base`` cannot be integrated any more, or None.
+
+    An integration is made from ``base``. Once a later negotiating text (a proposal, or an
+    integration of other returns to ``base``) is on record, one made from ``base`` would drop
+    what that text changed, without a conflict: it is refused, with the ways on.
+    """
+    tabled = [v for v in versions.values() if v.move is not EventType.AMEND]
+    latest = tabled[-1] if tabled else None
+    if latest is None or latest.hash == base:
+        return None
+    made = "integration" if latest.move is EventType.INTEGRATE else str(latest.move)
+    return (
+        f"version {base[:8]}… is no longer the current text: {latest.author}'s {made} made "
+        f"{latest.hash[:8]}… since, and an integration from {base[:8]}… would drop what that "
+        f"changed. To bring a late return into the current text, write out {base[:8]}, "
+        f"{latest.hash[:8]} and the return (parley text version VERSION -o FILE), merge them "
+        f"(parley merge BASE CURRENT RETURN -o merged.txt) and propose the result with "
+        f"--parent {latest.hash[:8]}; or send the current text for review"
+    )
+
+
+def check_current(versions: Mapping[str, Version], base: str) -> None:
+    """Raise PreconditionError where ``superseded`` says why."""
+    why = superseded(versions, base)
+    if why:
+        raise PreconditionError(why)
+
+
 def integrate(base: Text, returns: Sequence[Return], mediator: str) -> Integration:
     """Merge every return into ``base``; later returns merge into the running result."""
     merged = base

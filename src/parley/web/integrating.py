@@ -47,6 +47,7 @@ def returns_of(room: Room, base: str) -> list[protocol.Version]:
 
 def merge_returns(room: Room, form: Form) -> Merged:
     base = form_version(room, form, "base")
+    integration.check_current(room.state.versions, base)
     chosen = set(form.getlist("returns"))
     returns = [v for v in returns_of(room, base) if v.hash in chosen]
     result = integration.integrate(

@@ -184,6 +184,7 @@ def integrate_page(request: Request, nid: str) -> Response:
         "query": "",
         "refused": "",
         "confidential": [],
+        "stale": "",
     }
     try:
         check_rule(room, EventType.INTEGRATE)
@@ -201,6 +202,10 @@ def integrate_page(request: Request, nid: str) -> Response:
             "base": [base],
             "returns": [v.hash for v in returns_of(room, base)],
         }
+    stale = integration.superseded(room.state.versions, base)
+    if stale:  # returns to a text since superseded: said, with the ways on, and not merged
+        values = {**empty, "bases": bases, "base": base, "stale": stale}
+        return render(request, "integrate.html", 200, **base_values(room, "integrate"), **values)
     merged = merge_returns(room, form)
     lines = redline.compare(room.text(base), merged.text)
     return render(
@@ -215,6 +220,7 @@ def integrate_page(request: Request, nid: str) -> Response:
         preview=Markup(to_html(lines, standalone=False, level=3)),
         summary=summary_line(lines.summary),
         refused="",
+        stale="",
         confidential=integration.published(room.state.versions, merged.returns, None),
     )
 
