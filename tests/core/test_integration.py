@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from parley.core import textformat
 from parley.core.event import EventType
 from parley.core.integration import (
     Return,
@@ -89,3 +90,33 @@ def test_returns_to_a_superseded_text_are_not_integrated_from_it() -> None:
         check_current(VERSIONS, DRAFT)
     later = {**VERSIONS, "f" * 64: Version("f" * 64, "PK", "6" * 64, (NEXT,), EventType.AMEND)}
     assert superseded(later, NEXT) is None  # a return is no negotiating text
+
+
+def _articles(*bodies: str) -> Text:
+    """A text of one article per body (art-1, art-2, …)."""
+    from parley.core.text import Kind, Provision, Run
+
+    provisions = tuple(
+        Provision(f"art-{n}", Kind.ARTICLE, None, (Run(b),)) for n, b in enumerate(bodies, 1)
+    )
+    return Text("Agreement", "en", provisions)
+
+
+def test_a_clash_is_attributed_to_the_delegation_whose_words_they_are() -> None:
+    """With three returns the running result holds two delegations' work: a clash with the
+    third is attributed to the delegation that wrote the words, not to the mediator, and two
+    mediators integrating the same returns make the same text."""
+    base = _articles("Talks are held in Geneva.", "Each Party names an envoy.")
+    returns = [
+        Return("RA", _articles("Talks are held in Doha.", "Each Party names an envoy.")),
+        Return("MT", _articles("Talks are held in Geneva.", "Each Party names two envoys.")),
+        Return("DL", _articles("Talks are held in Oslo.", "Each Party names an envoy.")),
+    ]
+    by_un, by_au = integrate(base, returns, "UN"), integrate(base, returns, "AU")
+    rendered = textformat.render(by_un.text)
+    assert "Talks are held in [[RA: Doha. | DL: Oslo.]]" in rendered
+    assert "Each Party names two envoys." in rendered
+    assert by_un.text == by_au.text
+    both = [Return("RA", returns[0].text), Return("MT", _articles("Talks in Doha.", "x y."))]
+    mixed = integrate(base, [*both, returns[2]], "UN")  # RA and MT both changed art-1
+    assert "DL:" in textformat.render(mixed.text) and "UN:" in textformat.render(mixed.text)

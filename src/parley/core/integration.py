@@ -111,20 +111,50 @@ def check_current(versions: Mapping[str, Version], base: str) -> None:
 
 
 def integrate(base: Text, returns: Sequence[Return], mediator: str) -> Integration:
-    """Merge every return into ``base``; later returns merge into the running result."""
+    """Merge every return into ``base``; later returns merge into the running result.
+
+    A clash with the running result is attributed, provision by provision, to the one earlier
+    return that changed that provision; to the mediator where several did (their words merged
+    into one), or where it was the same delegation's.
+    """
     merged = base
     conflicts: list[merge.Conflict] = []
-    for i, ret in enumerate(returns):
-        if i == 0:
+    before = text_model.provisions_by_id(base)
+    changed: list[tuple[str, set[str]]] = []  # each earlier return: author, provisions changed
+    for ret in returns:
+        after = text_model.provisions_by_id(ret.text)
+        touched = {p for p in before.keys() | after.keys() if _changed(before, after, p)}
+        if not changed:
             merged = ret.text
-            continue
-        # The running result is the first return's until a second one is merged into it; from
-        # then on it is the mediator's text.
-        ours_by = returns[0].author if i == 1 else mediator
-        result = merge.merge(base, merged, ret.text, ours_by, ret.author)
-        merged = result.text
-        conflicts.extend(result.conflicts)
+        else:
+            ours_at = _authors(changed, ret.author)
+            result = merge.merge(base, merged, ret.text, mediator, ret.author, ours_at)
+            merged = result.text
+            conflicts.extend(result.conflicts)
+        changed.append((ret.author, touched))
     return Integration(merged, tuple(decide(base, merged, conflicts)), tuple(conflicts))
+
+
+def _changed(
+    before: Mapping[str, text_model.Provision], after: Mapping[str, text_model.Provision], pid: str
+) -> bool:
+    """Whether a return changed a provision's own words, or added or removed it."""
+    old, new = before.get(pid), after.get(pid)
+    if old is None or new is None:
+        return old is not new
+    return _words(old) != _words(new)
+
+
+def _authors(changed: Sequence[tuple[str, set[str]]], theirs: str) -> dict[str, str]:
+    """Who wrote the running result's words, provision by provision: the one earlier return
+    that changed it (none for a provision that several changed, or the same delegation as the
+    return merged now)."""
+    by: dict[str, set[str]] = {}
+    for author, touched in changed:
+        for pid in touched:
+            by.setdefault(pid, set()).add(author)
+    return {pid: a for pid, (a, *more) in ((p, sorted(s)) for p, s in by.items())
+            if not more and a != theirs}  # fmt: skip
 
 
 def decide(

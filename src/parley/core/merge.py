@@ -44,7 +44,7 @@ Rules (each chosen so that no edit is lost without a trace):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from parley.core.merge_options import BodyMerge, merge_inlines
 from parley.core.merge_places import index_tree
@@ -65,13 +65,21 @@ __all__ = [
 ]
 
 
-def merge(base: Text, ours: Text, theirs: Text, ours_by: str, theirs_by: str) -> MergeResult:
-    """Merge two amended versions of ``base``; options are attributed to ``ours_by``/``theirs_by``.
+def merge(
+    base: Text,
+    ours: Text,
+    theirs: Text,
+    ours_by: str,
+    theirs_by: str,
+    ours_at: Mapping[str, str] | None = None,
+) -> MergeResult:
+    """Merge two amended versions of ``base``; options are attributed to ``ours_by``/``theirs_by``
+    (``ours_at``: ours' author where a provision's words on ours' side are another's).
 
     The texts must be valid (as ``parse`` and ``from_json`` return them); so is the result.
     """
     trees = (index_tree(base), index_tree(ours), index_tree(theirs))
-    return Merger(*trees, checked_sides(ours_by, theirs_by)).run(base, ours, theirs)
+    return Merger(*trees, checked_sides(ours_by, theirs_by, ours_at)).run(base, ours, theirs)
 
 
 def merge_body(

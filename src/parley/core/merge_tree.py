@@ -315,7 +315,7 @@ class Merger:
         keeper = (self.t if by_ours else self.o).nodes[pid]
         tokens = tuple(body_tokens(keeper.body))
         clash = Clash((), tokens) if by_ours else Clash(tokens, ())
-        merged = emit([clash] if tokens else [], self.sides)
+        merged = emit([clash] if tokens else [], self.sides.at(pid))
         self.options += merged.options_created
         return _bare(keeper, merged.body)
 
@@ -327,7 +327,7 @@ class Merger:
         kind, clash = _pick3(b.kind if b else ABSENT, o.kind, t.kind)
         if clash:
             self._conflict(pid, ConflictKind.KIND, o.kind.value, t.kind.value)
-        body = merge_inlines(b.body if b else (), o.body, t.body, self.sides)
+        body = merge_inlines(b.body if b else (), o.body, t.body, self.sides.at(pid))
         self.options += body.options_created
         for ours, theirs in body.clashes:
             self._conflict(pid, ConflictKind.WORDING, ours, theirs)

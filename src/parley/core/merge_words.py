@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from parley.core.diff3 import Chunk, ChunkKind, diff3
@@ -23,10 +23,18 @@ MIN_SHARED_WORDS = 3
 
 @dataclass(frozen=True, slots=True)
 class Sides:
-    """The two sides' labels, which options are attributed to (``ours`` first)."""
+    """The two sides' labels, which options are attributed to (``ours`` first); ``ours_at``
+    names ours' author provision by provision where ours holds several authors' work (the
+    running result of an integration)."""
 
     ours: str
     theirs: str
+    ours_at: Mapping[str, str] = field(default_factory=dict)
+
+    def at(self, provision: str) -> Sides:
+        """The sides as they are for one provision."""
+        ours = self.ours_at.get(provision, self.ours)
+        return self if ours == self.ours else Sides(ours, self.theirs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +66,14 @@ Reading = tuple[str, tuple[str | Bracket, ...]]
 """One alternative a side proposes: proposer and tokens (no options group inside)."""
 
 
-def checked_sides(ours_by: str, theirs_by: str) -> Sides:
+def checked_sides(ours_by: str, theirs_by: str, ours_at: Mapping[str, str] | None = None) -> Sides:
     """The sides' labels, checked: valid codes and different, so every option is attributable."""
-    check_code(ours_by, "ours' label")
     check_code(theirs_by, "theirs' label")
-    if ours_by == theirs_by:
-        raise InvalidInputError(f"the two sides need different labels, both are {ours_by!r}")
-    return Sides(ours_by, theirs_by)
+    for label in (ours_by, *(ours_at or {}).values()):
+        check_code(label, "ours' label")
+        if label == theirs_by:
+            raise InvalidInputError(f"the two sides need different labels, both are {label!r}")
+    return Sides(ours_by, theirs_by, dict(ours_at or {}))
 
 
 def spaced(body: Sequence[Inline]) -> list[Token]:
