@@ -121,6 +121,33 @@ def test_replay_trusts_only_signatures_and_version_hashes_and_applies_every_rule
         protocol.replay(None, [])
 
 
+HIDDEN = ["\u202e", "\u2066", "\u200b", "\u00ad", "\ufeff", "\u2060"]
+
+
+@pytest.mark.parametrize("hidden", HIDDEN)
+def test_a_new_version_with_an_invisible_character_is_refused_but_one_on_record_is_read(
+    hidden: str,
+) -> None:
+    """A direction override can show "081" as "180", a zero-width space hides in "Geneva": a
+    version proposed with one is refused, by ``moves`` and by the protocol (for a client that
+    builds its own bodies); a store's own event from before the rule is still read."""
+    table = Table().open()
+    text = clean_text(f"Attacks cease within {hidden}081 days.")
+    with pytest.raises(InvalidInputError, match=f"invisible character U\\+{ord(hidden):04X}"):
+        moves.propose(text)
+    body = {**moves.version_body(clean_text()), "parents": []}  # then the hidden one in it
+    body.update(version=text_model.version_hash(text), text=text_model.to_json(text))
+    event = table.build("QA", T.PROPOSE, body)
+    with pytest.raises(InvalidInputError, match="invisible character"):
+        protocol.apply(table.s, event)
+    assert body["version"] in protocol.replay(table.s, [event]).texts
+
+
+def test_the_joiners_and_direction_marks_scripts_need_are_allowed() -> None:
+    persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 \u200f(1)"  # ZWNJ, RLM
+    assert moves.propose(clean_text(f"The Parties agree: {persian}."))["version"]
+
+
 def test_only_a_mediator_can_finalize() -> None:
     table = Table().open()
     text = clean_text()

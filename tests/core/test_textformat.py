@@ -491,6 +491,7 @@ ERRORS = [
     ("Title: T\n\n# Article 1 {#a}\n\n# Article 2 {#a}\n", 5, 15, "duplicate id 'a': also used"),
     ("Title: T\n\n# Article 1\n\none\x00two\n", 5, 4, "control character U+0000"),
     ("Title: T\u2028U\n", 1, 9, "control character U+2028"),
+    ("Title: T\n\n# Article 1 {#a}\n\nin \u202e081 days\n", 3, 1, "invisible character U+202E"),
     ("Title: T\r\n\r\n# Article 1\rX\n", 3, 12, "carriage return"),
 ]
 

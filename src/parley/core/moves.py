@@ -64,7 +64,9 @@ def join(state: State) -> Body:
 
 
 def version_body(text: text_model.Text) -> Body:
-    """The fields every move that publishes a version carries."""
+    """The fields every move that publishes a version carries (a new version may hold no
+    invisible character that hides or reorders words: ``text.check_visible``)."""
+    text_model.check_visible(text)
     return {"version": text_model.version_hash(text), "text": text_model.to_json(text)}
 
 

@@ -541,11 +541,14 @@ class _Draft:
     ) -> None:
         text = text_model.from_json(body.get("text"))
         version = _str(body, "version")
-        # a store's own event (replay) was hashed when the store accepted it, as it was verified
+        # a store's own event (replay) was hashed and checked when the store accepted it (and
+        # was read as it is, whatever later rules say), as it was verified
         if not self.stored and text_model.version_hash(text) != version:
             raise InvalidInputError(
                 f"event {event.envelope.seq}: the text's hash is not the version it names"
             )
+        if not self.stored:
+            text_model.check_visible(text, f"the version of event {event.envelope.seq}")
         for parent in parents:
             self.known(parent, event.envelope.author, str(event.envelope.type))
         env = event.envelope

@@ -416,6 +416,43 @@ def _check_edges(s: str, where: str) -> None:
 _FORBIDDEN_RE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
+_HIDDEN_RE = re.compile(
+    "[\u00ad\u180e\u200b\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]"
+)
+"""Characters a reader cannot see that change what is read or compared: the soft hyphen,
+zero-width spaces and joiners of words, invisible operators, and the direction embeddings,
+overrides and isolates that can show ``081`` as ``180``. The joiners scripts need (ZWJ, ZWNJ)
+and the direction marks (LRM, RLM, ALM) are allowed."""
+
+
+def check_visible(text: Text, where: str = "the text") -> None:
+    """Raise InvalidInputError if ``text`` holds a character of ``_HIDDEN_RE``: a new version
+    may not (versions already on record are read as they are)."""
+    places = [("title", text.title)]
+    for provision, _ in walk(text):
+        here = f"provision {provision.id!r}"
+        places.append((f"{here}: heading", provision.heading or ""))
+        places.extend((here, words) for words in _strings(provision.body))
+    for place, words in places:
+        hidden = _HIDDEN_RE.search(words)
+        if hidden:
+            char = hidden.group()
+            name = unicodedata.name(char, "unnamed")
+            raise InvalidInputError(
+                f"{place}: invisible character U+{ord(char):04X} ({name}) is not allowed in "
+                f"{where}: it would hide or reorder words in what is read and signed"
+            )
+
+
+def _strings(body: tuple[Inline, ...]) -> Iterator[str]:
+    for item in body:
+        if isinstance(item, Options):
+            for option in item.options:
+                yield from _strings(option.body)
+        else:
+            yield item.text
+
+
 def _check_words(s: str, where: str, *, allow_newline: bool) -> None:
     if not unicodedata.is_normalized("NFC", s):
         raise InvalidInputError(f"{where}: text must be Unicode NFC")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from parley.core.text import Provision, Text, validate
+from parley.core.text import Provision, Text, check_visible, validate
 from parley.core.textformat_headings import Node, assign_ids, read_outline
 from parley.core.textformat_inline import parse_body, parse_body_lines
 from parley.core.textformat_render import render, render_body
@@ -91,7 +91,8 @@ def _freeze(node: Node) -> Provision:
 def _validated(text: Text, roots: list[Node], header_lines: dict[str, int]) -> Text:
     """``validate`` the text, placing any fault at the heading or header line it comes from."""
     try:
-        return validate(text)
+        check_visible(validate(text))
+        return text
     except InvalidInputError as error:
         found = _PROVISION_RE.search(error.reason)
         line = 1
