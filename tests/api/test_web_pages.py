@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import pytest
 
 from parley.api.login import COOKIE
-from parley.core import bundle, moves, textformat
+from parley.core import bundle, edit, moves, textformat
 from parley.core import text as text_model
 from parley.core.event import EventType as T
 from parley.core.event import body_hash
@@ -445,3 +445,30 @@ def test_returns_to_a_superseded_text_are_shown_and_not_integrated(api: Api) -> 
     form = {"base": v1, "returns": [af.hash]}
     refused = api.client.post(f"/n/{nid}/prepare/integrate", data=form)
     assert refused.status_code == 422 and "no longer the current text" in refused.text
+
+
+def test_a_deletion_can_be_taken_as_a_returns_wording(api: Api) -> None:
+    """PK deleted Article 2, AF amended it: taking PK's wording removes it (it was an error
+    page that lost every other decision)."""
+    nid = api.open()
+    source = "Title: T\n\n# Article 1 {#a1}\n\nFirst.\n\n# Article 2 {#a2}\n\nSecond WORDS.\n"
+    draft, af_text = (textformat.parse(source.replace("WORDS", w)) for w in ("words", "other"))
+    pk_text = edit.remove(draft, "a2")
+    v1 = text_model.version_hash(draft)
+    api.play("QA", T.PROPOSE, moves.propose(draft))
+    api.play("QA", T.SEND, moves.send(v1, ["AF", "PK"]))
+    returns = {}
+    for code, text in (("PK", pk_text), ("AF", af_text)):
+        api.play(code, T.AMEND, moves.amend(v1, text))
+        returns[code] = text_model.version_hash(text)
+    api.client.cookies.set(COOKIE, api.party("TR").headers["Authorization"].split()[1])
+    query = f"base={v1}&returns={returns['PK']}&returns={returns['AF']}"
+    picked = api.client.get(f"/n/{nid}/integrate?{query}&decide-a2=return:{returns['PK']}")
+    assert picked.status_code == 200, picked.text
+    assert "Second" not in picked.text.split('id="merge-choices"')[1].split("<h3>Redline")[0]
+    form = {"base": v1, "returns": list(returns.values()), "decide-a2": f"return:{returns['PK']}"}
+    body = api.client.post(f"/n/{nid}/prepare/integrate", data=form).json()["body"]
+    assert [p["id"] for p in body["text"]["provisions"]] == ["a1"]
+    assert {"provision": "a2", "decision": "return", "from": "PK", "conflict": "edit/delete"} in (
+        body["decisions"]
+    )

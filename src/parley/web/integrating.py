@@ -110,7 +110,9 @@ def _own(text: Text, decision: dict[str, str], wording: str) -> Text:
     pid = decision["provision"]
     found = text_model.find(text, pid)
     if found is None:
-        raise InvalidInputError(f"{pid} is not in the integrated text: there is nothing to word")
+        raise InvalidInputError(
+            f"provision {pid} is not in the integrated text: there is nothing to word"
+        )
     if not wording.strip():
         raise InvalidInputError(f"your wording of {pid} is empty: write it, or decide otherwise")
     try:
@@ -147,17 +149,25 @@ def _pick(
         return _reworded(text, pid, text_model.find(room.text(base), pid), "the base version")
     source = pick.removeprefix("return:")
     if not pick.startswith("return:") or source not in sources:
-        raise InvalidInputError(f"{pid}: that wording is not one of this integration's returns")
+        raise InvalidInputError(
+            f"provision {pid}: that wording is not one of this integration's returns"
+        )
     decision.update({"decision": "return", "from": sources[source]})
     found = text_model.find(room.text(source), pid)
     return _reworded(text, pid, found, f"{sources[source]}'s return")
 
 
 def _reworded(text: Text, pid: str, source: Provision | None, where: str) -> Text:
-    if source is None:
-        raise InvalidInputError(f"{pid} is not in {where}: keep the merged result")
+    """``pid`` worded as ``source`` has it; removed where ``source`` has none (the return
+    deleted it, or the base never had it)."""
     if text_model.find(text, pid) is None:
-        raise InvalidInputError(f"{pid} is not in the integrated text: keep the merged result")
+        if source is None:
+            return text  # gone from both: nothing to do
+        raise InvalidInputError(
+            f"provision {pid} is not in the integrated text: keep the merged result"
+        )
+    if source is None:
+        return edit.remove(text, pid)
     return edit.update(
         text,
         pid,
