@@ -472,3 +472,13 @@ def test_a_deletion_can_be_taken_as_a_returns_wording(api: Api) -> None:
     assert {"provision": "a2", "decision": "return", "from": "PK", "conflict": "edit/delete"} in (
         body["decisions"]
     )
+
+
+def test_a_text_written_from_right_to_left_is_shown_so(api: Api) -> None:
+    nid = api.open()
+    source = "Title: اتفاق\nLanguage: ar\n\n# Article 1 {#a1}\n\nوفقا للمادة 5(2).\n"
+    arabic = textformat.parse(source)
+    api.play("QA", T.PROPOSE, moves.propose(arabic))
+    api.client.cookies.set(COOKIE, api.party("QA").headers["Authorization"].split()[1])
+    page = api.client.get(f"/n/{nid}/text").text
+    assert 'lang="ar" dir="rtl">' in page and '<html lang="en">' in page  # the page's own words

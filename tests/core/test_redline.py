@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from parley.core import redline_render, words
+from parley.core import text as text_model
 from parley.core.redline import (
     AtomChange,
     BracketDiff,
@@ -641,3 +642,17 @@ def test_html_headings_take_the_level_they_are_given() -> None:
     embedded = redline_render.to_html(redline, standalone=False, level=3)
     assert '<h3 class="pl-title">' in embedded and '<h4 class="pl-change-h">' in embedded
     assert "<h1" not in embedded and "<h2" not in embedded  # under the page's own headings
+
+
+def test_a_text_written_from_right_to_left_is_shown_so_and_its_labels_are_not() -> None:
+    """An Arabic body showed "المادة 5(2)" as "(2)5": its words now carry their language and
+    direction; a text written from left to right is shown exactly as before."""
+    old = doc(art("art-1", "وفقا للمادة 5(2) من الاتفاق."))
+    new = replace(doc(art("art-1", "وفقا للمادة 6(2) من الاتفاق.")), language="ar")
+    page = redline_render.to_html(compare(replace(old, language="ar"), new), standalone=False)
+    assert page.count('lang="ar" dir="rtl"') == 3  # inline, and each side
+    assert '<h2 class="pl-change-h"><span class="pl-cite">' in page  # the labels as they were
+    latin = redline_render.to_html(compare(old, doc(art("art-1", "x."))), standalone=False)
+    assert "dir=" not in latin
+    assert text_model.direction("ar") == text_model.direction("fa-IR") == "rtl"
+    assert text_model.direction("en") == text_model.direction("arn") == "ltr"

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from parley.core.redline import Op, ProvisionChange, Redline, Segment
 from parley.core.redline_describe import BADGES, details, headline, notes, summary_line
 from parley.core.redline_pieces import Close, Open, Piece, Role, pieces
+from parley.core.text import direction
 
 # --- HTML ---------------------------------------------------------------------------------------
 
@@ -75,7 +76,8 @@ def _html_redline(redline: Redline, level: int) -> str:
     if redline.language_changed:
         head.append(_html_pair("Language", redline.old_language, redline.new_language))
     head.append(f'<p class="pl-summary">{_esc(summary_line(redline.summary))}</p>')
-    sections = "\n".join(_html_change(c, level + 1) for c in redline.changes)
+    script = _script(redline.new_language)
+    sections = "\n".join(_html_change(c, level + 1, script) for c in redline.changes)
     return (
         '<div class="pl-redline pl-view-inline">\n'
         f'<header class="pl-head">\n{chr(10).join(head)}\n</header>\n{sections}\n</div>\n'
@@ -89,7 +91,15 @@ def _html_pair(label: str, old: str, new: str) -> str:
     )
 
 
-def _html_change(change: ProvisionChange, level: int) -> str:
+def _script(language: str) -> str:
+    """The attributes a body in ``language`` needs: its direction where it is written from right
+    to left (the labels around it stay as they are), none otherwise."""
+    if direction(language) == "ltr":
+        return ""
+    return f' lang="{_esc(language)}" dir="rtl"'
+
+
+def _html_change(change: ProvisionChange, level: int, script: str = "") -> str:
     classes = " ".join(["pl-change", *(f"pl-change-{c}" for c in change.changes)])
     badges = "".join(f'<li class="pl-badge pl-badge-{c}">{BADGES[c]}</li>' for c in change.changes)
     parts = [
@@ -101,7 +111,7 @@ def _html_change(change: ProvisionChange, level: int) -> str:
     ]
     parts += _html_list("pl-details", [_esc(d) for d in details(change)] + _html_heading(change))
     if change.body:
-        parts.append(_html_bodies(change.body))
+        parts.append(_html_bodies(change.body, script))
     parts += _html_list("pl-notes", [_esc(n) for n in notes(change)])
     parts.append("</section>")
     return "\n".join(parts)
@@ -127,12 +137,12 @@ def _html_list(cls: str, items: list[str]) -> list[str]:
     return [f'<ul class="{cls}">' + "".join(f"<li>{item}</li>" for item in items) + "</ul>"]
 
 
-def _html_bodies(body: tuple[Segment, ...]) -> str:
+def _html_bodies(body: tuple[Segment, ...], script: str = "") -> str:
     return (
-        f'<div class="pl-body pl-inline">{html_body(body)}</div>\n'
+        f'<div class="pl-body pl-inline"{script}>{html_body(body)}</div>\n'
         '<div class="pl-sides">'
-        f'<div class="pl-body pl-old">{html_body(body, show=_OLD_SIDE)}</div>'
-        f'<div class="pl-body pl-new">{html_body(body, show=_NEW_SIDE)}</div>'
+        f'<div class="pl-body pl-old"{script}>{html_body(body, show=_OLD_SIDE)}</div>'
+        f'<div class="pl-body pl-new"{script}>{html_body(body, show=_NEW_SIDE)}</div>'
         "</div>"
     )
 

@@ -335,6 +335,16 @@ def validate(text: Text) -> Text:
     return text
 
 
+RIGHT_TO_LEFT = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "nqo", "ps", "sd", "syr", "ug",
+                           "ur", "yi"})  # fmt: skip
+"""Languages (primary subtags) written from right to left."""
+
+
+def direction(language: str) -> str:
+    """``rtl`` for a language written from right to left, else ``ltr`` (HTML's ``dir``)."""
+    return "rtl" if language.split("-")[0].lower() in RIGHT_TO_LEFT else "ltr"
+
+
 def check_code(code: str, what: str) -> None:
     """Raise InvalidInputError unless ``code`` is a participant code."""
     if not CODE_RE.fullmatch(code):

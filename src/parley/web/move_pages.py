@@ -131,6 +131,7 @@ def _amend_view(
         described=described,
         kept={**kept, "said": described[-1]} if kept and described else None,
         rows=rows,
+        text_language=working.language,
         ids=[(r["id"], r["cite"]) for r in rows],
         kinds=[k.value for k in Kind],
         preview=preview,

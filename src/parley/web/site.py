@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from parley.api.context import address_of
 from parley.api.errors import details_of, rate_limited, status_of
+from parley.core import text as text_model
 from parley.core.event import parse_time
 from parley.core.report import human_time
 from parley.errors import ParleyError
@@ -98,6 +99,7 @@ def sentence(message: object) -> str:
 
 
 _env.filters["sentence"] = sentence
+_env.filters["direction"] = text_model.direction
 
 
 def render(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
