@@ -120,3 +120,21 @@ def test_a_clash_is_attributed_to_the_delegation_whose_words_they_are() -> None:
     both = [Return("RA", returns[0].text), Return("MT", _articles("Talks in Doha.", "x y."))]
     mixed = integrate(base, [*both, returns[2]], "UN")  # RA and MT both changed art-1
     assert "DL:" in textformat.render(mixed.text) and "UN:" in textformat.render(mixed.text)
+
+
+def test_a_move_is_a_decision_and_a_change_below_a_provision_is_not_its_own() -> None:
+    """The record was silent about an article a return moved, and listed an article as merged
+    when only one of its paragraphs changed."""
+    source = (
+        "Title: T\n\n# Article 1 {#a1}\n\nOne.\n\n# Article 2 {#a2}\n\n## 1. {#a2.1}\n\n"
+        "Two.\n\n# Article 3 {#a3}\n\nThree.\n"
+    )
+    base = textformat.parse(source)
+    moved = textformat.parse(source.replace("# Article 3 {#a3}\n\nThree.\n", "").replace(
+        "# Article 1 {#a1}", "# Article 1 {#a3}\n\nThree.\n\n# Article 2 {#a1}"))  # fmt: skip
+    reworded = textformat.parse(source.replace("Two.", "Two, amended."))
+    result = integrate(base, [Return("PK", moved), Return("AF", reworded)], "QA")
+    assert result.decisions == (
+        {"provision": "a2.1", "decision": "merged"},
+        {"provision": "a3", "decision": "moved"},
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from parley.core import merge
+from parley.core import merge, redline_align
 from parley.core import text as text_model
 from parley.core.event import EventType
 from parley.core.protocol import Version
@@ -163,7 +163,9 @@ def decide(
     conflicts: Sequence[merge.Conflict],
     published: Text | None = None,
 ) -> list[dict[str, str]]:
-    """One decision per provision that differs from the base: options, kept, merged or removed.
+    """One decision per provision whose own words (kind, heading, body, reservations) or place
+    differ from the base: options, reworded, added, removed, merged or moved. A provision whose
+    only change is below it (a paragraph of an article) has none of its own.
 
     ``published`` is the text the mediator publishes instead of the merge as it came out; a
     provision whose own words (heading, body, reservations) differ between the two is
@@ -174,6 +176,7 @@ def decide(
     old, new = text_model.provisions_by_id(base), text_model.provisions_by_id(final)
     came_out = text_model.provisions_by_id(merged)
     disputed = {c.provision: c.kind.value for c in conflicts if c.provision}
+    moved = {c.id for c in redline_align.compare(base, final).changes if c.moved}
     out = []
     for pid in sorted(old.keys() | new.keys()):
         clash = {"conflict": disputed[pid]} if pid in disputed else {}
@@ -185,9 +188,15 @@ def decide(
             out.append({"provision": pid, "decision": "options", **clash})
         elif pid not in old:
             out.append({"provision": pid, "decision": "added"})
-        elif old[pid] != new[pid]:
+        elif _own(old[pid]) != _own(new[pid]):
             out.append({"provision": pid, "decision": "merged"})
+        elif pid in moved:
+            out.append({"provision": pid, "decision": "moved"})
     return out
+
+
+def _own(provision: text_model.Provision) -> tuple[object, ...]:
+    return (provision.kind, *_words(provision))
 
 
 def _words(provision: text_model.Provision) -> tuple[object, ...]:
