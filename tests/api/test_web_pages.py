@@ -43,13 +43,13 @@ def test_a_conflict_settled_by_picking_a_wording_is_no_longer_listed(api: Api) -
     token = api.party("TR").headers["Authorization"].removeprefix("Bearer ")
     api.client.cookies.set(COOKIE, token)
     page = api.client.get(f"/n/{nid}/integrate")
-    assert page.status_code == 200 and "Conflicts that became options" in page.text
+    assert page.status_code == 200 and "Conflicts between the returns" in page.text
     assert "<li>Article 1: " in page.text  # cited as a lawyer cites it, not by its id
     query = (f"base={v1}&returns={returns['PK']}&returns={returns['AF']}"
              f"&decide-art-1=return:{returns['AF']}")  # fmt: skip
     picked = api.client.get(f"/n/{nid}/integrate?{query}")
     assert picked.status_code == 200 and "90 days" in picked.text
-    assert "Conflicts that became options" not in picked.text
+    assert "Conflicts between the returns" not in picked.text
 
 
 def _clashing_returns(api: Api) -> tuple[str, str, str]:
@@ -75,7 +75,7 @@ def test_a_mediator_settles_a_clash_with_a_compromise_of_their_own(api: Api) -> 
     wording = "The Parties shall refrain from cross-border attacks within [60]{AF,PK} days."
     fields = {"decide-art-1": "own", "wording-art-1": wording}
     settled = api.client.get(f"/n/{nid}/integrate?{query}&{urlencode(fields)}")
-    assert settled.status_code == 200 and "Conflicts that became options" not in settled.text
+    assert settled.status_code == 200 and "Conflicts between the returns" not in settled.text
     assert f'name="wording-art-1" value="{wording}"' in settled.text  # what prepare will send
     base, *returns = [pair.split("=")[1] for pair in query.split("&")]
     form = {"base": base, "returns": returns, **fields}
@@ -98,7 +98,7 @@ def test_my_own_wording_left_as_the_merge_wrote_it_settles_nothing(api: Api) -> 
     fields = {"decide-art-1": "own", "wording-art-1": merged}
     same = api.client.get(f"/n/{nid}/integrate?{query}&{urlencode(fields)}")
     assert same.status_code == 200 and "reworded" not in same.text
-    assert "Conflicts that became options" in same.text
+    assert "Conflicts between the returns" in same.text
 
 
 def test_a_compromise_that_does_not_read_is_refused_in_words(api: Api) -> None:

@@ -240,8 +240,9 @@ def test_returns_are_integrated_against_the_version_they_amend(workdir: Path) ->
     wrong = run("integrate", *returns, "--base", returns[1][:8], "--as", "QA")
     assert wrong.exit_code != 0 and "amends" in wrong.stderr and "not" in wrong.stderr
     assert json.loads(ok("status", "--json"))["events"] == events  # nothing stored
-    said = ok("integrate", *returns, "-o", "merged.txt", "--as", "QA")  # the base found
-    assert "1 conflict(s)" in said
+    said = run("integrate", *returns, "-o", "merged.txt", "--as", "QA")  # the base found
+    assert said.exit_code == 0 and "1 conflict(s)" in said.stdout
+    assert "wording — options: “30” and “90”" in said.stderr  # the words, not only the kind
     merged = (workdir / "merged.txt").read_text(encoding="utf-8")
     assert "within [[PK: 30 | AF: 90]] days" in merged
 

@@ -138,3 +138,14 @@ def test_a_move_is_a_decision_and_a_change_below_a_provision_is_not_its_own() ->
         {"provision": "a2.1", "decision": "merged"},
         {"provision": "a3", "decision": "moved"},
     )
+
+
+def test_a_conflict_says_what_the_merge_did_with_it() -> None:
+    from parley.core.integration import conflict_words
+    from parley.core.merge import Conflict, ConflictKind
+
+    cites = {"a1": "Article 1"}
+    wording = Conflict("a1", ConflictKind.WORDING, "30", "90")
+    assert conflict_words(wording, cites) == "Article 1: wording — options: “30” and “90”"
+    heading = Conflict("a1", ConflictKind.HEADING, "Scope", "Reach")
+    assert conflict_words(heading, cites) == "Article 1: heading — “Scope” kept, “Reach” set aside"

@@ -504,8 +504,9 @@ def integrate(home: Home, returns: tuple[str, ...], base: str | None, text_file:
         _note_strangers(receipt, text)
         for note in integration.published(state.versions, full, audience):
             click.echo(f"note: {note}", err=True)
+        cites = text_model.citations(text)
         for c in left:
-            click.echo(f"  {c.provision or 'text'}: {c.kind.value}", err=True)
+            click.echo(f"  {integration.conflict_words(c, cites)}", err=True)
 
 
 @click.command("finalize")

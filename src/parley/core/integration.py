@@ -157,6 +157,17 @@ def _authors(changed: Sequence[tuple[str, set[str]]], theirs: str) -> dict[str, 
             if not more and a != theirs}  # fmt: skip
 
 
+def conflict_words(c: merge.Conflict, cites: Mapping[str, str]) -> str:
+    """A clash as a lawyer reads it: the provision by its citation ("Article 1(1)"), and what
+    the merge did with it: options to decide between, or one value kept and the other set
+    aside (a heading, a kind or a place cannot hold options)."""
+    where = cites.get(c.provision, c.provision) if c.provision else "the text"
+    ours, theirs = c.ours or "nothing", c.theirs or "nothing"
+    if c.kind in (merge.ConflictKind.WORDING, merge.ConflictKind.EDIT_DELETE):
+        return f"{where}: {c.kind.value} — options: “{ours}” and “{theirs}”"
+    return f"{where}: {c.kind.value} — “{ours}” kept, “{theirs}” set aside"
+
+
 def decide(
     base: Text,
     merged: Text,

@@ -9,7 +9,6 @@ from typing import Any
 from parley.core import (
     edit,
     integration,
-    merge,
     protocol,
     textformat,
 )
@@ -78,7 +77,7 @@ def merge_returns(room: Room, form: Form) -> Merged:
         decisions,
         # a conflict settled by a decision (a wording picked or written) is no longer open
         [
-            _conflict_words(c, text_model.citations(text))
+            integration.conflict_words(c, text_model.citations(text))
             for c in result.conflicts
             if c.provision is None or c.provision in _still_options(decisions)
         ],
@@ -93,12 +92,6 @@ def _in_document_order(text: Text, rows: list[dict[str, Any]]) -> list[dict[str,
     place = {p.id: n for n, (p, _) in enumerate(text_model.walk(text))}
     ordered = sorted(rows, key=lambda r: (place.get(r["provision"], len(place)), r["provision"]))
     return [{**r, "cite": cites.get(r["provision"], r["provision"])} for r in ordered]
-
-
-def _conflict_words(c: merge.Conflict, cites: Mapping[str, str]) -> str:
-    """A clash as a lawyer reads it: the provision by its citation ("Article 1(1)")."""
-    where = cites.get(c.provision, c.provision) if c.provision else "the text"
-    return f"{where}: {c.kind.value} — “{c.ours or 'nothing'}” against “{c.theirs or 'nothing'}”"
 
 
 def _still_options(decisions: list[dict[str, str]]) -> set[str]:
