@@ -656,3 +656,15 @@ def test_a_text_written_from_right_to_left_is_shown_so_and_its_labels_are_not() 
     assert "dir=" not in latin
     assert text_model.direction("ar") == text_model.direction("fa-IR") == "rtl"
     assert text_model.direction("en") == text_model.direction("arn") == "ltr"
+
+
+def test_a_space_changed_for_a_no_break_space_or_a_joiner_is_shown() -> None:
+    """ "30 days" with a no-break space for a space looked like no change at all."""
+    old = doc(art("art-1", "Within 30 days, agreed."))
+    new = doc(art("art-1", "Within 30\u00a0days, agre\u200ced."))
+    redline = compare(old, new)
+    html = redline_render.to_html(redline, standalone=False)
+    assert '<ins class="pl-words">⍽</ins>' in html and "agre⟨ZWNJ⟩ed" in html
+    assert "⍽" in redline_render.to_markdown(redline)
+    exact = json.dumps(redline_render.to_json(redline), ensure_ascii=False)  # the data as it is
+    assert "\u00a0" in exact and "⍽" not in exact

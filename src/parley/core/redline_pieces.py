@@ -73,11 +73,29 @@ _MARK_OP = {
 """How the marks of a bracket or options group show, by what happened to it."""
 
 
+_SHOWN = str.maketrans(
+    {
+        "\u00a0": "⍽", "\u2007": "⍽", "\u202f": "⍽",  # no-break spaces
+        "\u200c": "⟨ZWNJ⟩", "\u200d": "⟨ZWJ⟩",
+        "\u200e": "⟨LRM⟩", "\u200f": "⟨RLM⟩", "\u061c": "⟨ALM⟩",
+    }
+)  # fmt: skip
+"""Characters a text may hold that look like a plain space or like nothing: in words deleted or
+inserted they are shown by a mark, or a change of one into another would look like no change
+("30 days" with a no-break space for a space)."""
+
+
+def shown(words: str) -> str:
+    """Changed words as a reader must see them: ``_SHOWN``'s characters marked."""
+    return words.translate(_SHOWN)
+
+
 def pieces(segments: Iterable[Segment]) -> Iterator[Event]:
-    """The body diff as a stream of pieces to show, in reading order."""
+    """The body diff as a stream of pieces to show, in reading order (changed words ``shown``)."""
     for segment in segments:
         if isinstance(segment, Words):
-            yield Piece(segment.op, Role.WORDS, segment.text)
+            text = segment.text if segment.op is Op.EQUAL else shown(segment.text)
+            yield Piece(segment.op, Role.WORDS, text)
         elif isinstance(segment, BracketDiff):
             yield from _bracket_pieces(segment)
         else:
