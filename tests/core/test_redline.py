@@ -101,6 +101,8 @@ def test_added_provision_is_added_and_its_later_siblings_only_renumbered() -> No
     assert added.new.citation == "Article 2"
     assert added.body == (Words(Op.INSERT, "New words."),)
     assert redline.summary.added == 1 and redline.summary.moved == 0
+    # a renumbered provision is named as a lawyer finds it in the old text: by its citation
+    assert redline_render.details(redline.changes[1]) == ["renumbered from Article 2 to Article 3"]
 
 
 def test_removed_provision_stands_where_it_was() -> None:

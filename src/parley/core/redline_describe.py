@@ -114,7 +114,8 @@ def details(change: ProvisionChange) -> list[str]:
     if change.moved:
         out.append(f"moved from {old.citation} to {new.citation}")
     if change.renumbered and not (change.moved and old.citation != new.citation):
-        out.append(f"renumbered from {old.label} to {new.label}")
+        # by citation, which a lawyer matches against the old text ("2." says too little)
+        out.append(f"renumbered from {old.citation} to {new.citation}")
     if change.kind_changed:
         out.append(f"now {_a(new.kind.value)} (was {_a(old.kind.value)})")
     out.extend(f"reservation entered by {code}" for code in change.reservations_added)
