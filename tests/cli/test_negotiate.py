@@ -411,3 +411,24 @@ def test_a_late_return_is_not_integrated_from_the_text_it_amends(workdir: Path) 
     assert merged.exit_code == 1  # the clash between PK's and AF's deadlines, as options
     assert "within [[PK: 30 | AF: 90]] days" in (workdir / "merged.txt").read_text()
     ok("propose", "merged.txt", "--parent", current[:8], "--as", "QA")
+
+
+def test_paragraphs_two_delegations_add_without_ids_are_two_not_options(workdir: Path) -> None:
+    """Each added a paragraph at the same place without an id: both got the id its place makes
+    (art-1.1), and the merge offered them as two wordings of one paragraph. A return's new
+    heading without an id is now marked as its delegation's."""
+    _opened()
+    draft = ok("propose", "draft.txt", "--as", "QA").split("version ")[-1].strip()
+    ok("send", draft[:8], "--to", "PK", "--to", "AF", "--as", "QA")
+    returns = []
+    for code, words in (
+        ("PK", "Each Party names a focal point."),
+        ("AF", "Incidents are reported."),
+    ):
+        (workdir / f"{code}.txt").write_text(TEXT + f"\n## 1.\n\n{words}\n")
+        said = ok("amend", f"{code}.txt", "--base", draft[:8], "--everyone", "--as", code)
+        returns.append(said.split("version ")[-1].split()[0])
+    ok("integrate", *returns, "-o", "merged.txt", "--as", "QA")
+    merged = (workdir / "merged.txt").read_text(encoding="utf-8")
+    assert "{#art-1.1-pk}" in merged and "{#art-1.1-af}" in merged and "[[" not in merged
+    assert "Each Party names a focal point." in merged and "Incidents are reported." in merged

@@ -11,6 +11,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from parley.core import canonical
+from parley.core import text as text_model
 from parley.core.text import (
     Bracket,
     Inline,
@@ -618,3 +619,16 @@ def test_the_documented_version_hash_is_right() -> None:
     hashed = _docs_block("hashed bytes are")
     assert hashed == canonical.tagged(canonical.Tag.TEXT, to_json(text)).decode() + "\n"
     assert f"the version hash is `{version_hash(text)}`" in DOCS.read_text(encoding="utf-8")
+
+
+def test_a_returns_new_headings_without_ids_are_marked_as_its_own() -> None:
+    from parley.core.textformat_headings import NewIds
+
+    source = (
+        "Title: T\n\n# Article 1 {#a1}\n\nOne.\n\n## 1.\n\nNew.\n\n"
+        "# Article 2\n\n## 1.\n\nAlso new.\n"
+    )
+    marked = parse(source, new_for=NewIds(frozenset({"a1", "art-2"}), "PK"))
+    ids = [p.id for p, _ in text_model.walk(marked)]
+    assert ids == ["a1", "a1.1-pk", "art-2", "art-2.1-pk"]  # the base's own keep theirs
+    assert [p.id for p, _ in text_model.walk(parse(source))] == ["a1", "a1.1", "art-2", "art-2.1"]

@@ -10,6 +10,7 @@ from parley.errors import InvalidInputError, NotFoundError
 
 if TYPE_CHECKING:
     from parley.core.text import Text
+    from parley.core.textformat_headings import NewIds
 
 
 def read_bytes(path: Path | str, limit: int | None = None) -> bytes:
@@ -34,13 +35,14 @@ def read_bytes(path: Path | str, limit: int | None = None) -> bytes:
     return data
 
 
-def read_text(path: Path | str) -> Text:
-    """A text file in the Parley text format; errors carry the file, line and column."""
+def read_text(path: Path | str, new_for: NewIds | None = None) -> Text:
+    """A text file in the Parley text format; errors carry the file, line and column
+    (``new_for``: as ``textformat.parse`` takes it, for a return)."""
     from parley.core import textformat
 
     data = read_bytes(path)
     try:
-        return textformat.parse_bytes(data)
+        return textformat.parse_bytes(data, new_for=new_for)
     except InvalidInputError as error:
         raise error.with_source(str(path)) from error
 

@@ -26,6 +26,7 @@ from parley.core.event import EventType
 from parley.core.integration import Return
 from parley.core.prefix import hex_prefix
 from parley.core.protocol import Mode, State
+from parley.core.textformat_headings import NewIds
 from parley.errors import InvalidInputError, NotFoundError, PreconditionError
 from parley.services import Receipt
 
@@ -319,8 +320,10 @@ def amend(home: Home, file: Path, base: str, note: str, caucus: bool | None,
           negotiation: str | None, code: str, key_file: Path | None) -> None:  # fmt: skip
     """Return an amended version against the version you were sent."""
     with reported():
-        text = read_text(file)
         full = version_of(home, negotiation, base)
+        amended = home.services().version(current(home, negotiation), full)
+        known = frozenset(text_model.provisions_by_id(amended))
+        text = read_text(file, NewIds(known, code))  # a paragraph added without an id is ours
         state = _check_authorship(home, negotiation, code, full, text)
         if caucus is None:
             caucus = moves.returns_in_caucus(state.charter)

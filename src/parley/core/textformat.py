@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from parley.core.text import Provision, Text, check_visible, validate
-from parley.core.textformat_headings import Node, assign_ids, read_outline
+from parley.core.textformat_headings import NewIds, Node, assign_ids, read_outline
 from parley.core.textformat_inline import parse_body, parse_body_lines
 from parley.core.textformat_render import render, render_body
 from parley.core.textformat_source import (
@@ -46,21 +46,22 @@ _PROVISION_RE = re.compile(r"provision '([^']*)'")
 # --- parse --------------------------------------------------------------------------------------
 
 
-def parse(source: str, *, require_ids: bool = False) -> Text:
+def parse(source: str, *, require_ids: bool = False, new_for: NewIds | None = None) -> Text:
     """A valid text from a file in the text format; InvalidInputError with line and column if not.
 
     Headings without ``{#id}`` get ids made from their kind and position (``art-3.1.a``), unless
-    ``require_ids`` is set, which makes a missing id an error.
+    ``require_ids`` is set, which makes a missing id an error. ``new_for`` (a return: the base's
+    ids and the delegation) marks a made id the base does not know as the delegation's.
     """
     lines = prepare(source)
     title, language, header_lines, start = parse_header(lines)
     outline = read_outline(lines, start, require_ids)
-    assign_ids(outline.roots, None, None, [0], set(outline.ids))
+    assign_ids(outline.roots, None, None, [0], set(outline.ids), new_for)
     text = Text(title, language, tuple(_freeze(node) for node in outline.roots))
     return _validated(text, outline.roots, header_lines)
 
 
-def parse_bytes(data: bytes, *, require_ids: bool = False) -> Text:
+def parse_bytes(data: bytes, *, require_ids: bool = False, new_for: NewIds | None = None) -> Text:
     """As ``parse``, from bytes that must be UTF-8; a bad byte is reported with its place."""
     try:
         source = data.decode("utf-8")
@@ -73,7 +74,7 @@ def parse_bytes(data: bytes, *, require_ids: bool = False) -> Text:
             f"not valid UTF-8: byte 0x{data[error.start]:02X} ({error.reason}); "
             "save the file as UTF-8",
         )
-    return parse(source, require_ids=require_ids)
+    return parse(source, require_ids=require_ids, new_for=new_for)
 
 
 def _freeze(node: Node) -> Provision:

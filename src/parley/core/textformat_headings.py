@@ -321,8 +321,10 @@ def assign_ids(
     annex: str | None,
     article: list[int],
     used: set[str],
+    new_for: NewIds | None = None,
 ) -> None:
-    """Give every heading without an id one made from its kind and position, as numbered."""
+    """Give every heading without an id one made from its kind and position, as numbered; with
+    ``new_for``, a made id the base does not know is marked as its author's."""
     counts: dict[Kind, int] = {}
     for node in nodes:
         kind = node.kind or Kind.PARAGRAPH
@@ -332,9 +334,25 @@ def assign_ids(
         else:
             n = counts[kind] = counts.get(kind, 0) + 1
         if node.id is None:
-            node.id = _unique(_make_id(kind, n, parent, annex), used, node.line)
+            made = _make_id(kind, n, parent, annex)
+            node.id = _unique(new_for.mark(made) if new_for else made, used, node.line)
         inner = node.id if kind is Kind.ANNEX else annex
-        assign_ids(node.children, node, inner, [0] if kind is Kind.ANNEX else article, used)
+        deeper = [0] if kind is Kind.ANNEX else article
+        assign_ids(node.children, node, inner, deeper, used, new_for)
+
+
+@dataclass(frozen=True, slots=True)
+class NewIds:
+    """The ids of the version a return amends, and the returning delegation: a heading the
+    delegation added without an id gets one marked as its own (``art-1.3-pk``), so that two
+    delegations adding a paragraph at the same place add two, not two wordings of one."""
+
+    known: frozenset[str]
+    author: str
+
+    def mark(self, made: str) -> str:
+        mark = f"-{self.author.lower()}"
+        return made if made in self.known or mark in made else made + mark
 
 
 def _make_id(kind: Kind, n: int, parent: Node | None, annex: str | None) -> str:
