@@ -626,9 +626,11 @@ def test_a_returns_new_headings_without_ids_are_marked_as_its_own() -> None:
 
     source = (
         "Title: T\n\n# Article 1 {#a1}\n\nOne.\n\n## 1.\n\nNew.\n\n"
-        "# Article 2\n\n## 1.\n\nAlso new.\n"
+        "# Article 2\n\n## 1.\n\nAlso new.\n\n# Article 3\n\n## 1.\n\nIn a new article.\n"
     )
     marked = parse(source, new_for=NewIds(frozenset({"a1", "art-2"}), "PK"))
     ids = [p.id for p, _ in text_model.walk(marked)]
-    assert ids == ["a1", "a1.1-pk", "art-2", "art-2.1-pk"]  # the base's own keep theirs
-    assert [p.id for p, _ in text_model.walk(parse(source))] == ["a1", "a1.1", "art-2", "art-2.1"]
+    # the base's own keep theirs; a new article's paragraph has its mark through its parent
+    assert ids == ["a1", "a1.1-pk", "art-2", "art-2.1-pk", "art-3-pk", "art-3-pk.1"]
+    plain = [p.id for p, _ in text_model.walk(parse(source))]
+    assert plain == ["a1", "a1.1", "art-2", "art-2.1", "art-3", "art-3.1"]

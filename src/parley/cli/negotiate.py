@@ -227,7 +227,8 @@ def propose(home: Home, file: Path, parents: tuple[str, ...], caucus: tuple[str,
     with reported():
         text = read_text(file)
         full = tuple(version_of(home, negotiation, p) for p in parents)
-        _check_authorship(home, negotiation, code, full[0] if full else None, text)
+        state = home.services().state(current(home, negotiation))
+        _check_authorship(state, code, full[0] if full else None, text)
         receipt = act(
             home,
             negotiation,
@@ -241,22 +242,18 @@ def propose(home: Home, file: Path, parents: tuple[str, ...], caucus: tuple[str,
         _note_strangers(receipt, text)
 
 
-def _check_authorship(
-    home: Home, negotiation: str | None, code: str, before: str | None, text: text_model.Text
-) -> State:
+def _check_authorship(state: State, code: str, before: str | None, text: text_model.Text) -> None:
     """Refuse a text that attributes to others what ``code`` may not (``edit.check_attribution``)
     against the version it was drafted from: ``before``, else any ``code`` can read, else
-    nothing. The negotiation's state, for what comes next."""
-    state = home.services().state(current(home, negotiation))
+    nothing."""
     me = state.charter.participant(code)
     if me is None:
-        return state  # acting as a stranger is refused as such
+        return  # acting as a stranger is refused as such
     # a text naming no version may have been drafted from any the caller can read
     named = state.texts.get(before) if before else None
     drafted = [named] if named else [state.texts[v] for v in state.versions if v in state.texts]
     edit.check_attribution_from_any(drafted, text, code, state.charter.codes(),
                                     mediator=me.has(Role.MEDIATOR))  # fmt: skip
-    return state
 
 
 def _note_strangers(receipt: Receipt, text: text_model.Text) -> None:
@@ -321,10 +318,11 @@ def amend(home: Home, file: Path, base: str, note: str, caucus: bool | None,
     """Return an amended version against the version you were sent."""
     with reported():
         full = version_of(home, negotiation, base)
-        amended = home.services().version(current(home, negotiation), full)
-        known = frozenset(text_model.provisions_by_id(amended))
+        state = home.services().state(current(home, negotiation))
+        amended = state.texts.get(full)  # None: not readable, which the move is refused for
+        known = frozenset(text_model.provisions_by_id(amended)) if amended else frozenset()
         text = read_text(file, NewIds(known, code))  # a paragraph added without an id is ours
-        state = _check_authorship(home, negotiation, code, full, text)
+        _check_authorship(state, code, full, text)
         if caucus is None:
             caucus = moves.returns_in_caucus(state.charter)
         audience = _audience(home, negotiation, code, (code,)) if caucus else None

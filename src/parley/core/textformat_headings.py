@@ -335,7 +335,9 @@ def assign_ids(
             n = counts[kind] = counts.get(kind, 0) + 1
         if node.id is None:
             made = _make_id(kind, n, parent, annex)
-            node.id = _unique(new_for.mark(made) if new_for else made, used, node.line)
+            if new_for:
+                made = new_for.mark(made, parent.id if parent else None)
+            node.id = _unique(made, used, node.line)
         inner = node.id if kind is Kind.ANNEX else annex
         deeper = [0] if kind is Kind.ANNEX else article
         assign_ids(node.children, node, inner, deeper, used, new_for)
@@ -350,9 +352,12 @@ class NewIds:
     known: frozenset[str]
     author: str
 
-    def mark(self, made: str) -> str:
-        mark = f"-{self.author.lower()}"
-        return made if made in self.known or mark in made else made + mark
+    def mark(self, made: str, parent: str | None) -> str:
+        """``made`` marked where the base has no such id, unless the parent is new too (its id
+        is in ``made`` already)."""
+        if made in self.known or (parent is not None and parent not in self.known):
+            return made
+        return f"{made}-{self.author.lower()}"
 
 
 def _make_id(kind: Kind, n: int, parent: Node | None, annex: str | None) -> str:
